@@ -1,0 +1,57 @@
+# The workbook's driver. Two commands are all a student or CI needs:
+#   make lab    set up .venv from the lock file and open JupyterLab on the workbook
+#   make test   set up .venv and run the whole suite (unit tests + nbval over every notebook)
+# Everything else is for the people who maintain the workbook.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8888
+# yes: JupyterLab opens your default browser (when there is one); no: only print the link.
+OPEN_BROWSER ?= yes
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-x -k digits"`.
+PYTEST_ARGS ?=
+# Optional extra package index for torch, e.g. https://download.pytorch.org/whl/cpu
+# on a Linux laptop without an NVIDIA GPU (smaller download than the CUDA build).
+TORCH_INDEX ?=
+
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+NOTEBOOKS := $(wildcard notebooks/*.ipynb)
+
+.PHONY: lab test unit nbval notebooks lock bench clean
+
+# The environment is rebuilt when the lock file or pyproject.toml changes.
+$(VENV)/.installed: requirements/lock.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		$(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+lab: $(VENV)/.installed
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks \
+		--ServerApp.open_browser=$(if $(filter yes,$(OPEN_BROWSER)),True,False) --LabApp.news_url=None
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest tests $(NOTEBOOKS) $(NBVAL) $(PYTEST_ARGS)
+
+# The fast edit-test loop: library unit tests only, no notebooks.
+unit: $(VENV)/.installed
+	$(BIN)/python -m pytest tests -m "not slow and not browser" $(PYTEST_ARGS)
+
+nbval: $(VENV)/.installed
+	$(BIN)/python -m pytest $(NOTEBOOKS) $(NBVAL) $(PYTEST_ARGS)
+
+# Re-execute every notebook in place on the CPU and strip noise: the only way
+# stored outputs are regenerated. NB=notebooks/01_tasks.ipynb does just one.
+notebooks: $(VENV)/.installed
+	$(BIN)/python tools/execute_notebooks.py $(or $(NB),$(NOTEBOOKS))
+
+lock:
+	$(PYTHON) tools/lock.py
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""Data that ships with the workbook or is generated on the fly (nothing downloads)."""

@@ -1,0 +1,106 @@
+"""Procedural task families (generated on the fly, nothing to download).
+
+* Sinusoid regression, as in MAML (Finn et al., 2017): amplitude ``A ~ U[0.1, 5]``,
+  phase ``~ U[0, pi]``, inputs ``x ~ U[-5, 5]``, ``y = A sin(x - phase)``.
+
+Example:
+    >>> import math
+    >>> task = sinusoid_task(amplitude=2.0, phase=0.0)
+    >>> x, y = task.sample(5, generator=0)
+    >>> bool(torch.allclose(y, 2.0 * torch.sin(x)))
+    True
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .._validation import check_float, check_int
+from ..device import get_device
+from ..seeding import make_generator
+from ..tasks import MSE, Task
+
+__all__ = [
+    "AMPLITUDE_RANGE",
+    "PHASE_RANGE",
+    "X_RANGE",
+    "uniform_inputs",
+    "sinusoid_task",
+    "sinusoid_tasks",
+    "sample_sinusoid_batch",
+]
+
+AMPLITUDE_RANGE = (0.1, 5.0)
+PHASE_RANGE = (0.0, math.pi)
+X_RANGE = (-5.0, 5.0)
+
+
+def _uniform(shape: tuple[int, ...], low: float, high: float, generator: torch.Generator) -> torch.Tensor:
+    return low + (high - low) * torch.rand(shape, generator=generator)
+
+
+def uniform_inputs(x_range: tuple[float, float] = X_RANGE):
+    """:math:`p(x) = U[low, high]` for 1-D inputs: ``sample_x(n, generator) -> (n, 1)``."""
+    low, high = (check_float("x_range[0]", x_range[0]), check_float("x_range[1]", x_range[1]))
+    if not low < high:
+        raise ValueError(f"`x_range` must be (low, high) with low < high; got {x_range!r}.")
+
+    def sample_x(n: int, generator: torch.Generator) -> torch.Tensor:
+        return _uniform((n, 1), low, high, generator)
+
+    return sample_x
+
+
+def sinusoid_task(*, amplitude: float, phase: float, x_range: tuple[float, float] = X_RANGE, sample_x=None) -> Task:
+    """One sinusoid regression task ``y = amplitude * sin(x - phase)``, ``x ~ U[x_range]``.
+
+    Inputs and targets have shape ``(n, 1)``; the loss is the squared error.
+    Pass ``sample_x`` (from :func:`uniform_inputs`) to share one :math:`p(x)` between tasks.
+    """
+    amplitude = check_float("amplitude", amplitude)
+    phase = check_float("phase", phase)
+    sample_x = sample_x if sample_x is not None else uniform_inputs(x_range)
+
+    def sample_y(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return amplitude * torch.sin(x - phase)
+
+    return Task(name=f"sin(A={amplitude:.2f}, phase={phase:.2f})", sample_x=sample_x, sample_y=sample_y,
+                loss=MSE, out_features=1)
+
+
+def sinusoid_tasks(num_tasks: int, *, generator: int | torch.Generator | None = None) -> list[Task]:
+    """``num_tasks`` sinusoid tasks with amplitude and phase drawn from MAML's ranges.
+
+    The tasks share one :math:`p(x)` and the loss; only :math:`p(y \\mid x)` differs.
+    """
+    num_tasks = check_int("num_tasks", num_tasks, minimum=1)
+    generator = make_generator(generator)
+    amplitudes = _uniform((num_tasks,), *AMPLITUDE_RANGE, generator)
+    phases = _uniform((num_tasks,), *PHASE_RANGE, generator)
+    sample_x = uniform_inputs()
+    return [sinusoid_task(amplitude=a.item(), phase=p.item(), sample_x=sample_x) for a, p in zip(amplitudes, phases)]
+
+
+def sample_sinusoid_batch(
+    batch_size: int,
+    num_points: int,
+    *,
+    generator: int | torch.Generator | None = None,
+    device: str | torch.device = "cpu",
+) -> dict[str, torch.Tensor]:
+    """A batch of sinusoid tasks, each with ``num_points`` (x, y) pairs, drawn at once.
+
+    Returns:
+        ``{"x": (B, P, 1), "y": (B, P, 1), "amplitude": (B,), "phase": (B,)}`` on ``device``.
+    """
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    num_points = check_int("num_points", num_points, minimum=1)
+    generator = make_generator(generator)
+    amplitude = _uniform((batch_size,), *AMPLITUDE_RANGE, generator)
+    phase = _uniform((batch_size,), *PHASE_RANGE, generator)
+    x = _uniform((batch_size, num_points, 1), *X_RANGE, generator)
+    y = amplitude[:, None, None] * torch.sin(x - phase[:, None, None])  # (B, P, 1)
+    target = get_device(device)
+    return {"x": x.to(target), "y": y.to(target), "amplitude": amplitude.to(target), "phase": phase.to(target)}

@@ -1,0 +1,44 @@
+"""Immediate, readable feedback for the exercises in the lab notebooks.
+
+A self-check runs the student's code against a reference and prints one line:
+``[ok]``, ``[not yet]`` (the exercise still raises NotImplementedError), or
+``[wrong]`` with a hint. It never raises, so a notebook keeps running.
+
+Each notebook's checks live in their own module (``grading.tasks`` for
+notebook 01, ...) and return nothing: the printed line is the feedback (a
+returned value would also be echoed by the notebook). These are learning aids, not the autograder: homework is
+graded by nbgrader with hidden tests.
+
+Example:
+    >>> def attempt():
+    ...     assert 1 + 1 == 2, "arithmetic is broken"
+    >>> run_check("addition", attempt)
+    [ok] addition
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+__all__ = ["run_check"]
+
+
+def run_check(title: str, check: Callable[[], None]) -> bool:
+    """Run ``check()`` and print the verdict; return whether it passed.
+
+    ``check`` signals a wrong answer by raising AssertionError with a hint.
+    """
+    try:
+        check()
+    except NotImplementedError:
+        print(f"[not yet] {title}: replace `raise NotImplementedError()` with your code, then run this cell again.")
+        return False
+    except AssertionError as error:
+        print(f"[wrong] {title}: {error}")
+        return False
+    except Exception as error:  # any bug in student code becomes feedback, not a crash
+        print(f"[wrong] {title}: your code raised {type(error).__name__}: {error}")
+        return False
+    print(f"[ok] {title}")
+    return True

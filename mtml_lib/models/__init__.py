@@ -1,0 +1,1 @@
+"""Models: backbones, task-conditioned models (one registry), black-box meta-learners."""

@@ -1,0 +1,124 @@
+"""T small networks evaluated as one batched kernel.
+
+A mixed-task batch ``x (B, D)`` with ``task_id (B,)`` is scattered into a padded
+tensor ``(T, M, D)`` (M = the largest task count in the batch), every layer of
+every task runs in a single ``torch.baddbmm``, and the rows are gathered back.
+No Python loop over tasks; padding rows receive no gradient, so the loss of
+task a leaves the parameters of task b with an exactly zero gradient.
+
+Example:
+    >>> import torch
+    >>> nets = StackedMLP(num_tasks=3, in_features=4, hidden=(8,), out_features=2)
+    >>> task_id = torch.tensor([2, 0, 2, 1])
+    >>> tuple(nets(torch.randn(4, 4), TaskGrouping(task_id, 3)).shape)
+    (4, 2)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .._validation import check_int
+from .backbones import normalize_hidden
+
+__all__ = ["TaskGrouping", "StackedLinear", "StackedMLP"]
+
+
+class TaskGrouping:
+    """Where each row of a mixed-task batch goes in the padded ``(T, M, D)`` layout.
+
+    Args:
+        task_id: ``(B,)`` long tensor of task indices in ``[0, num_tasks)``.
+        num_tasks: T.
+    """
+
+    def __init__(self, task_id: torch.Tensor, num_tasks: int):
+        self.task_id = task_id
+        self.num_tasks = num_tasks
+        counts = torch.bincount(task_id, minlength=num_tasks)  # (T,)
+        order = torch.argsort(task_id, stable=True)  # rows sorted by task
+        starts = torch.cumsum(counts, 0) - counts  # first sorted slot of each task
+        slot_sorted = torch.arange(task_id.numel(), device=task_id.device) - starts[task_id[order]]
+        self.slot = torch.empty_like(task_id)
+        self.slot[order] = slot_sorted  # row b sits at padded[task_id[b], slot[b]]
+        self.max_count = int(counts.max()) if task_id.numel() else 0
+
+    def pad(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, D)`` -> ``(T, M, D)``, zeros where a task has fewer rows."""
+        padded = x.new_zeros(self.num_tasks, self.max_count, x.shape[-1])
+        padded[self.task_id, self.slot] = x
+        return padded
+
+    def unpad(self, padded: torch.Tensor) -> torch.Tensor:
+        """``(T, M, D)`` -> ``(B, D)`` in the original row order."""
+        return padded[self.task_id, self.slot]
+
+
+class StackedLinear(nn.Module):
+    """T linear layers stored as ``weight (T, in, out)`` and ``bias (T, out)``.
+
+    Initialised like ``nn.Linear`` (uniform in ``+-1/sqrt(in)``), so a stack
+    starts out as T freshly built ``nn.Linear`` layers would.
+    """
+
+    def __init__(self, *, num_tasks: int, in_features: int, out_features: int):
+        super().__init__()
+        num_tasks = check_int("num_tasks", num_tasks, minimum=1)
+        in_features = check_int("in_features", in_features, minimum=1)
+        out_features = check_int("out_features", out_features, minimum=1)
+        bound = 1.0 / math.sqrt(in_features)
+        self.weight = nn.Parameter(torch.empty(num_tasks, in_features, out_features).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(num_tasks, out_features).uniform_(-bound, bound))
+
+    def forward(self, padded: torch.Tensor) -> torch.Tensor:
+        """``(T, M, in)`` -> ``(T, M, out)``: layer t applied to slice t."""
+        return torch.baddbmm(self.bias.unsqueeze(1), padded, self.weight)
+
+
+class StackedMLP(nn.Module):
+    """T independent MLPs ``in -> *hidden -> out`` evaluated in one batched pass.
+
+    Args:
+        num_tasks, in_features, out_features: sizes.
+        hidden: hidden widths (``()`` for a single linear layer).
+        final_activation: ReLU after the last layer too.
+    """
+
+    def __init__(self, *, num_tasks: int, in_features: int, hidden: int | Sequence[int], out_features: int,
+                 final_activation: bool = False):
+        super().__init__()
+        widths = (in_features, *normalize_hidden(hidden, allow_empty=True), out_features)
+        self.layers = nn.ModuleList(
+            StackedLinear(num_tasks=num_tasks, in_features=a, out_features=b) for a, b in zip(widths[:-1], widths[1:])
+        )
+        self.final_activation = final_activation
+
+    def forward_padded(self, padded: torch.Tensor) -> torch.Tensor:
+        """``(T, M, in)`` -> ``(T, M, out)``."""
+        for i, layer in enumerate(self.layers):
+            padded = layer(padded)
+            if i < len(self.layers) - 1 or self.final_activation:
+                padded = torch.relu(padded)
+        return padded
+
+    def forward(self, x: torch.Tensor, grouping: TaskGrouping) -> torch.Tensor:
+        """``x (B, in)`` routed by ``grouping`` -> ``(B, out)``."""
+        return grouping.unpad(self.forward_padded(grouping.pad(x)))
+
+    def task_network(self, task: int) -> nn.Sequential:
+        """A plain ``nn.Sequential`` holding a copy of task ``task``'s weights (for reference checks)."""
+        modules: list[nn.Module] = []
+        for i, layer in enumerate(self.layers):
+            linear = nn.Linear(layer.weight.shape[1], layer.weight.shape[2],
+                               device=layer.weight.device, dtype=layer.weight.dtype)
+            with torch.no_grad():
+                linear.weight.copy_(layer.weight[task].T)
+                linear.bias.copy_(layer.bias[task])
+            modules.append(linear)
+            if i < len(self.layers) - 1 or self.final_activation:
+                modules.append(nn.ReLU())
+        return nn.Sequential(*modules)

@@ -1,0 +1,1 @@
+"""Plots (take an ax, return the ax) and widgets (ipywidgets imported lazily)."""

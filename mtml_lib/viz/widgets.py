@@ -1,0 +1,184 @@
+"""Interactive explorers for demonstrating a concept live (ipywidgets, imported lazily).
+
+An :class:`Explorer` is a row of controls and a plot that is redrawn whenever a
+control changes. In JupyterLab it shows as the live widget; where no widget
+frontend is present (a static HTML export, a notebook viewer) it shows as a
+picture of its current state, and without ipywidgets installed it still draws
+that picture. The drawing function is an ordinary function of the control
+values, so it is tested without a browser.
+
+Example:
+    >>> explorer = task_explorer()
+    >>> explorer.params["family"]
+    'sinusoid regression'
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+import matplotlib.pyplot as plt
+import torch
+
+from ..data import digits
+from ..data.synthetic import X_RANGE, sinusoid_task
+from ..tasks import multilabel, multitask_classification
+from .plots import plot_regression_task, show_images
+
+__all__ = ["Explorer", "task_explorer", "draw_task"]
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return get_ipython() is not None
+
+
+def _png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+class Explorer:
+    """Controls plus a figure that ``draw(**values)`` redraws on every change.
+
+    Args:
+        draw: ``draw(**values) -> matplotlib Figure``.
+        controls: maps each argument of ``draw`` to an ipywidgets control, or,
+            when ipywidgets is missing, to its fixed value.
+        visible: optional ``visible(values) -> set of control names`` to show only
+            the controls that matter for the current values.
+        title: a heading shown above the controls.
+
+    Attributes:
+        params: the values of the last draw.
+        figure: the last figure drawn.
+        draws: how many times the figure has been drawn.
+    """
+
+    def __init__(self, draw: Callable[..., Any], controls: dict[str, Any], *,
+                 visible: Callable[[dict], set[str]] | None = None, title: str = ""):
+        self._draw = draw
+        self._visible = visible
+        self.title = title
+        self.controls = controls
+        self.draws = 0
+        self.figure = None
+        self.params: dict[str, Any] = {}
+        try:
+            import ipywidgets as widgets
+        except ImportError:  # degrade to a static picture
+            self.widget = None
+            self.output = None
+        else:
+            self.output = widgets.Output()
+            header = [widgets.HTML(f"<b>{title}</b>")] if title else []
+            self.widget = widgets.VBox([*header, widgets.HBox(list(controls.values())), self.output])
+            for control in controls.values():
+                control.observe(lambda change: self.redraw(), names="value")
+        self.redraw()
+
+    def values(self) -> dict[str, Any]:
+        return {name: getattr(c, "value", c) for name, c in self.controls.items()}
+
+    def redraw(self):
+        """Draw with the current control values; return the figure."""
+        self.params = self.values()
+        if self._visible is not None and self.widget is not None:
+            shown = self._visible(self.params)
+            for name, control in self.controls.items():
+                control.layout.display = None if name in shown else "none"
+        figure = self._draw(**self.params)
+        plt.close(figure)  # drawn on demand below; left open, the inline backend would show it again
+        self.figure = figure
+        self.draws += 1
+        if self.output is not None and _in_kernel():
+            from IPython.display import display
+
+            with self.output:
+                self.output.clear_output(wait=True)
+                display(figure)
+        return figure
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({self.title!r}: {shown})"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        # The live widget where a widget frontend exists; otherwise the richest
+        # fallback a viewer understands, a picture of the current state.
+        bundle = {"text/plain": repr(self), "image/png": _png(self.figure)}
+        if self.widget is not None:
+            widget_bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude) or {}
+            widget_bundle.pop("text/plain", None)
+            bundle.update(widget_bundle)
+        return bundle
+
+
+FAMILIES = ("sinusoid regression", "digits: permuted inputs", "digits: attributes")
+
+
+def draw_task(*, family: str, amplitude: float = 2.0, phase: float = 0.0, task: int = 0, n: int = 20, seed: int = 0):
+    """Draw one task of a family: samples from :math:`p(x)` and :math:`p(y \\mid x)`.
+
+    * ``sinusoid regression``: a histogram of x (p(x) is shared by every sinusoid)
+      and the samples with the mean function (p(y|x) depends on amplitude and phase);
+    * ``digits: permuted inputs``: ``n`` (at most 10) images as task ``task`` sees them
+      (each task permutes the pixels its own way: a different p(x));
+    * ``digits: attributes``: the same images under attribute ``task``'s labels
+      (the same p(x), a different p(y|x)).
+    """
+    if family == "sinusoid regression":
+        sin = sinusoid_task(amplitude=amplitude, phase=phase)
+        figure, (ax_x, ax_y) = plt.subplots(1, 2, figsize=(8, 2.8))
+        x, _ = sin.sample(max(n, 200), generator=seed)
+        ax_x.hist(x[:, 0].numpy(), bins=20, range=X_RANGE, color="tab:gray")
+        ax_x.set(title="p(x): shared by all sinusoid tasks", xlabel="x", ylabel="count")
+        plot_regression_task(sin, ax=ax_y, n=n, generator=seed)
+        ax_y.set(title=f"p(y|x): y = {amplitude:.1f} sin(x - {phase:.2f})", ylim=(-5.5, 5.5))
+    elif family in FAMILIES[1:]:
+        count = max(1, min(n, 10))
+        figure, axes = plt.subplots(1, count, figsize=(0.9 * count, 1.4))
+        if family == "digits: permuted inputs":
+            view = multitask_classification(num_tasks=task + 1)[task]
+            x, y = view.sample(count, generator=seed)
+            titles = [str(int(label)) for label in y]
+            figure.suptitle(f"task {task}: {view.name} (label: the digit)", fontsize=10, y=1.12)
+        else:
+            names = list(digits.ATTRIBUTES)[1:]
+            view = multilabel(attributes=[names[task % len(names)]])[0]
+            x, y = view.sample(count, generator=seed)
+            titles = ["yes" if int(label) else "no" for label in y]
+            figure.suptitle(f"task {task}: is the digit '{view.name}'?", fontsize=10, y=1.12)
+        show_images(x, axes=axes, titles=titles)
+    else:
+        raise ValueError(f"`family` must be one of {list(FAMILIES)}; got {family!r}.")
+    return figure
+
+
+def task_explorer(*, seed: int = 0) -> Explorer:
+    """Pick a task family and its parameters; the samples of :math:`p(x)` and :math:`p(y \\mid x)` update."""
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        controls: dict[str, Any] = {"family": FAMILIES[0], "amplitude": 2.0, "phase": 0.0, "task": 0, "n": 20}
+    else:
+        controls = {
+            "family": widgets.Dropdown(options=FAMILIES, value=FAMILIES[0], description="family"),
+            "amplitude": widgets.FloatSlider(value=2.0, min=0.1, max=5.0, step=0.1, description="amplitude"),
+            "phase": widgets.FloatSlider(value=0.0, min=0.0, max=3.14, step=0.05, description="phase"),
+            "task": widgets.IntSlider(value=0, min=0, max=3, description="task"),
+            "n": widgets.IntSlider(value=20, min=1, max=60, description="samples"),
+        }
+
+    def visible(values: dict) -> set[str]:
+        if values["family"] == FAMILIES[0]:
+            return {"family", "amplitude", "phase", "n"}
+        return {"family", "task", "n"}
+
+    return Explorer(lambda **v: draw_task(seed=seed, **v), controls, visible=visible, title="Task explorer")

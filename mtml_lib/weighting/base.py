@@ -1,0 +1,145 @@
+r"""The one interface every loss-weighting or gradient method follows.
+
+The multi-task objective is :math:`\min_\theta \sum_i w_i \mathcal{L}_i(\theta)`.
+A method's :meth:`Weighting.combine` takes the per-task losses ``(T,)`` and the
+shared parameters, accumulates the combined gradient into ``.grad`` of every
+parameter (task-specific parameters get their own task's gradient), and returns
+the weights it applied, so they can be logged and tested as numbers.
+
+Two kinds of method:
+
+* **loss weighting** (:class:`LossWeighting`): choose :math:`w` from the losses
+  (and their history), then back-propagate :math:`\sum_i w_i \mathcal{L}_i`.
+  Subclasses implement :meth:`LossWeighting.loss_weights`.
+* **gradient combination** (:class:`GradientCombination`): compute each task's
+  gradient :math:`g_i` on the shared parameters, combine them into one update
+  direction (projections, min-norm points...), and write that into ``.grad``.
+  Subclasses implement :meth:`GradientCombination.combine_gradients`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from .._validation import check_int, check_tensor
+
+__all__ = ["Weighting", "LossWeighting", "GradientCombination", "per_task_gradients", "graph_parameters"]
+
+
+class Weighting:
+    """Base class of all methods.
+
+    Args:
+        num_tasks: T, the number of losses ``combine`` will receive.
+
+    Attributes:
+        requires_all_tasks: True when the method needs every task's loss at every
+            step (the training loop then refuses to sample a subset of tasks).
+    """
+
+    name = "weighting"
+    requires_all_tasks = False
+
+    def __init__(self, *, num_tasks: int):
+        self.num_tasks = check_int("num_tasks", num_tasks, minimum=1)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(num_tasks={self.num_tasks})"
+
+    def parameters(self) -> list[torch.Tensor]:
+        """Learnable parameters of the method itself (optimised beside the model's); none by default."""
+        return []
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume the method (checkpointing)."""
+        return {"parameters": [p.detach().clone() for p in self.parameters()]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        with torch.no_grad():
+            for p, saved in zip(self.parameters(), state.get("parameters", [])):
+                p.copy_(saved)
+
+    def check_losses(self, losses: torch.Tensor) -> torch.Tensor:
+        check_tensor("losses", losses, shape=(self.num_tasks,))
+        return losses
+
+    def combine(self, losses: torch.Tensor, shared_parameters: Sequence[torch.nn.Parameter]) -> torch.Tensor | None:
+        """Accumulate the combined gradient into ``.grad``; return the ``(T,)`` weights applied."""
+        raise NotImplementedError
+
+
+class LossWeighting(Weighting):
+    """A method that only chooses the weights :math:`w` of :math:`\\sum_i w_i \\mathcal{L}_i`."""
+
+    def loss_weights(self, losses: torch.Tensor) -> torch.Tensor:
+        """The weights ``(T,)`` for these losses (detached numbers)."""
+        raise NotImplementedError
+
+    def objective(self, losses: torch.Tensor) -> torch.Tensor:
+        """The scalar to back-propagate; by default :math:`\\sum_i w_i \\mathcal{L}_i`."""
+        return (self.loss_weights(losses.detach()) * losses).sum()
+
+    def combine(self, losses, shared_parameters=()):
+        losses = self.check_losses(losses)
+        self.objective(losses).backward()
+        return self.loss_weights(losses.detach())
+
+
+def graph_parameters(output: torch.Tensor) -> list[torch.Tensor]:
+    """The leaf tensors that require grad and that ``output`` depends on (its parameters)."""
+    seen, leaves, stack = set(), [], [output.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        variable = getattr(node, "variable", None)  # AccumulateGrad nodes hold their leaf
+        if variable is not None:
+            leaves.append(variable)
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return leaves
+
+
+def per_task_gradients(losses: torch.Tensor, parameters: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Each task's gradient on ``parameters``, flattened: ``(T, P)``.
+
+    A task whose loss does not depend on some parameter gets zeros there.
+    """
+    rows = []
+    for loss in losses:
+        if not loss.requires_grad:
+            rows.append(torch.cat([p.new_zeros(p.numel()) for p in parameters]))
+            continue
+        grads = torch.autograd.grad(loss, list(parameters), retain_graph=True, allow_unused=True)
+        rows.append(torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1) for g, p in zip(grads, parameters)]))
+    return torch.stack(rows)  # (T, P)
+
+
+class GradientCombination(Weighting):
+    """A method that combines the per-task gradients :math:`g_i` of the shared parameters."""
+
+    def combine_gradients(self, grads: torch.Tensor, losses: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``grads (T, P)`` -> (combined direction ``(P,)``, effective weights ``(T,)`` or None)."""
+        raise NotImplementedError
+
+    def combine(self, losses, shared_parameters):
+        losses = self.check_losses(losses)
+        shared = list(shared_parameters)
+        if not shared:
+            raise ValueError(f"`shared_parameters` must not be empty: {type(self).__name__} combines gradients on them.")
+        grads = per_task_gradients(losses, shared)  # (T, P)
+        combined, weights = self.combine_gradients(grads, losses.detach())
+        offset = 0
+        for p in shared:
+            g = combined[offset: offset + p.numel()].view_as(p)
+            p.grad = g.clone() if p.grad is None else p.grad + g
+            offset += p.numel()
+        # Task-specific parameters: the plain gradient of their own task's loss.
+        shared_ids = {id(p) for p in shared}
+        others = [p for p in graph_parameters(losses) if id(p) not in shared_ids]
+        if others:
+            torch.autograd.backward(losses.sum(), inputs=others)
+        return weights

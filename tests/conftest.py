@@ -1,0 +1,21 @@
+import os
+
+import matplotlib
+
+# Unit tests draw off-screen. (Notebook kernels choose their own inline backend.)
+matplotlib.use("Agg")
+
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def _no_device_override(monkeypatch):
+    """Unit tests choose devices explicitly; a developer's MTML_DEVICE must not leak in."""
+    monkeypatch.delenv("MTML_DEVICE", raising=False)
+
+
+@pytest.fixture
+def device():
+    """The device the suite runs the device-agnostic tests on: MTML_TEST_DEVICE, else cpu."""
+    return torch.device(os.environ.get("MTML_TEST_DEVICE", "cpu"))

@@ -1,0 +1,107 @@
+import pytest
+import torch
+
+from mtml_lib.data.multitask import MultiTaskDataset
+from mtml_lib.data.synthetic import sinusoid_tasks
+from mtml_lib.models.conditioning import get_conditioned_model
+from mtml_lib.tasks import mixed_losses, multilabel
+from mtml_lib.training import evaluate, fit
+
+
+@pytest.fixture(scope="module")
+def digits_data():
+    return (MultiTaskDataset.sample(multilabel(split="train"), 400, generator=0),
+            MultiTaskDataset.sample(multilabel(split="test"), 300, generator=1))
+
+
+def model_for(data, name="multihead", seed=0):
+    torch.manual_seed(seed)
+    return get_conditioned_model(name, in_features=data.in_features, out_features=data.out_features,
+                                 num_tasks=data.num_tasks, hidden=(32,))
+
+
+def test_fit_learns_every_task(digits_data, device):
+    train, test = digits_data
+    model = model_for(train)
+    before = evaluate(model.to(device), test)
+    history = fit(model, train, "equal", steps=150, lr=3e-3, device=device, generator=0, eval_data=test,
+                  eval_every=50, progress=False)
+    after = history.final_metrics
+    assert history.losses.shape == (150, 4) and history.eval_steps == [50, 100, 150]
+    assert all(a > 0.85 for a in after), after
+    assert sum(after) > sum(before) + 0.5
+    first, last = history.losses[:10].mean(0), history.losses[-10:].mean(0)
+    assert (last < 0.6 * first).all()
+    assert torch.equal(history.weights, torch.ones(150, 4))
+
+
+def test_same_seed_same_run(digits_data):
+    train, _ = digits_data
+    runs = [fit(model_for(train), train, steps=20, device="cpu", generator=5, progress=False).losses for _ in range(2)]
+    assert torch.equal(runs[0], runs[1])
+
+
+def test_resume_after_interruption_matches_an_uninterrupted_run(digits_data, tmp_path):
+    train, test = digits_data
+    path = tmp_path / "run.pt"
+    full = model_for(train, "mmoe")
+    reference = fit(full, train, steps=60, device="cpu", generator=3, progress=False, eval_data=test, eval_every=20)
+
+    interrupted = model_for(train, "mmoe")
+    fit(interrupted, train, steps=40, device="cpu", generator=3, progress=False, eval_data=test, eval_every=20,
+        checkpoint=path, checkpoint_every=20)
+    resumed = model_for(train, "mmoe", seed=99)  # a fresh process would start from other weights
+    history = fit(resumed, train, steps=60, device="cpu", generator=3, progress=False, eval_data=test, eval_every=20,
+                  checkpoint=path, checkpoint_every=20)
+    assert torch.equal(history.losses, reference.losses)
+    assert history.eval_metrics == reference.eval_metrics
+    for a, b in zip(resumed.state_dict().values(), full.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_task_sampling_uniform_and_proportional():
+    data = MultiTaskDataset.sample(sinusoid_tasks(3, generator=0), [1000, 10, 10], generator=0)
+    g = torch.Generator().manual_seed(0)
+    picks = torch.stack([data.choose_tasks(1, "proportional", g) for _ in range(300)]).flatten()
+    assert (picks == 0).float().mean() > 0.9
+    picks = torch.stack([data.choose_tasks(1, "uniform", g) for _ in range(600)]).flatten()
+    assert all(150 < (picks == i).sum() < 250 for i in range(3))
+    history = fit(model_for(data, "shared"), data, steps=30, tasks_per_step=1, device="cpu", generator=0, progress=False)
+    assert history.sampled.sum(1).eq(1).all()
+    assert (history.losses[~history.sampled] == 0).all()
+
+
+def test_mixed_losses_train_together():
+    tasks = mixed_losses()
+    data = MultiTaskDataset.sample(tasks, 300, generator=0)
+    assert data.out_features == 10
+    model = model_for(data)
+    history = fit(model, data, steps=80, lr=3e-3, device="cpu", generator=0, eval_data=data, progress=False)
+    assert history.metric_names == ["accuracy", "mse"]
+    accuracy, mse = history.final_metrics
+    assert accuracy > 0.5 and mse < 0.8
+
+
+def test_fit_errors(digits_data):
+    train, _ = digits_data
+    model = model_for(train)
+    with pytest.raises(ValueError, match="`steps` must be an integer >= 1; got 0"):
+        fit(model, train, steps=0, progress=False)
+    with pytest.raises(ValueError, match="`lr` must be a number > 0"):
+        fit(model, train, steps=1, lr=-1.0, progress=False)
+    with pytest.raises(ValueError, match="`task_sampling` must be one of"):
+        fit(model, train, steps=1, task_sampling="greedy", progress=False)
+    with pytest.raises(ValueError, match="Did you mean 'equal'"):
+        fit(model, train, "eqaul", steps=1, progress=False)
+    with pytest.raises(ValueError, match=r"`tasks_per_step` must be an integer in \[1, 4\]; got 9"):
+        fit(model, train, steps=1, tasks_per_step=9, progress=False)
+    with pytest.raises(TypeError, match="`data` must be a MultiTaskDataset"):
+        fit(model, [train], steps=1, progress=False)
+
+
+def test_dataset_errors():
+    tasks = multilabel()
+    with pytest.raises(ValueError, match="one size per task"):
+        MultiTaskDataset.sample(tasks, [10, 10], generator=0)
+    with pytest.raises(ValueError, match=r"`n_per_task\[1\]` must be an integer >= 1; got 0"):
+        MultiTaskDataset.sample(tasks, [10, 0, 10, 10], generator=0)

@@ -1,0 +1,55 @@
+import builtins
+
+import pytest
+
+from mtml_lib.viz import widgets
+
+
+def test_explorer_redraws_when_a_control_moves():
+    explorer = widgets.task_explorer()
+    assert explorer.draws == 1 and explorer.params["family"] == "sinusoid regression"
+    explorer.controls["amplitude"].value = 4.0  # what a slider drag does in the browser
+    assert explorer.draws == 2 and explorer.params["amplitude"] == 4.0
+    assert "4.0 sin" in explorer.figure.axes[1].get_title()
+
+
+def test_explorer_shows_only_the_controls_that_matter():
+    explorer = widgets.task_explorer()
+    assert explorer.controls["task"].layout.display == "none"
+    explorer.controls["family"].value = "digits: permuted inputs"
+    assert explorer.controls["task"].layout.display is None
+    assert explorer.controls["amplitude"].layout.display == "none"
+    explorer.controls["task"].value = 2
+    assert "permutation_2" in explorer.figure.texts[0].get_text()
+
+
+def test_explorer_bundle_has_the_widget_and_a_static_fallback():
+    bundle = widgets.task_explorer()._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["image/png"].startswith(b"\x89PNG")
+    assert bundle["text/plain"].startswith("Explorer('Task explorer'")
+
+
+def test_explorer_without_ipywidgets_is_a_picture(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_widgets(name, *args, **kwargs):
+        if name.startswith("ipywidgets"):
+            raise ImportError("no ipywidgets here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_widgets)
+    explorer = widgets.task_explorer()
+    assert explorer.widget is None
+    assert set(explorer._repr_mimebundle_()) == {"text/plain", "image/png"}
+
+
+@pytest.mark.parametrize("family", widgets.FAMILIES)
+def test_every_family_draws(family):
+    figure = widgets.draw_task(family=family, task=3, n=5)
+    assert figure.axes
+
+
+def test_unknown_family():
+    with pytest.raises(ValueError, match="`family` must be one of"):
+        widgets.draw_task(family="audio")
