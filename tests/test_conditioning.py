@@ -102,11 +102,30 @@ def test_independent_tasks_get_no_gradient_from_each_other():
     x, task_id = batch(32)
     out = model(x, task_id)
     out[task_id == 1].pow(2).sum().backward()  # the loss of task 1 only
-    for p in model.parameters():
-        others = torch.cat([p.grad[t].reshape(-1) for t in range(T) if t != 1])
-        assert torch.count_nonzero(others) == 0  # exactly zero, not just small
-        assert torch.count_nonzero(p.grad[1]) > 0
+    for grads in model.nets.layer_tensors(model.nets.flat.grad):
+        for g in grads:  # per-layer weight (T, in, out) and bias (T, out) gradients
+            others = torch.cat([g[t].reshape(-1) for t in range(T) if t != 1])
+            assert torch.count_nonzero(others) == 0  # exactly zero, not just small
+            assert torch.count_nonzero(g[1]) > 0
     assert model.shared_parameters() == []
+
+
+def test_grouped_fast_path_matches_the_general_path():
+    model = make("independent", hidden=(16,))
+    x = torch.randn(4 * T, IN)
+    grouped = torch.arange(T).repeat_interleave(4)
+    perm = torch.randperm(4 * T, generator=torch.Generator().manual_seed(0))
+    assert TaskGrouping(grouped, T).grouped and not TaskGrouping(grouped[perm], T).grouped
+    assert torch.allclose(model(x, grouped)[perm], model(x[perm], grouped[perm]), atol=1e-6)
+
+
+def test_stacked_mlp_starts_like_fresh_linear_layers():
+    nets = StackedMLP(num_tasks=200, in_features=50, hidden=(), out_features=3)
+    (weight, bias), = nets.layer_tensors()
+    bound = 1 / 50 ** 0.5
+    assert weight.shape == (200, 50, 3) and bias.shape == (200, 3)
+    assert weight.abs().max() <= bound and weight.abs().max() > 0.95 * bound
+    assert abs(weight.std().item() - bound / 3 ** 0.5) < 0.01
 
 
 def test_stacked_mlp_handles_empty_tasks_and_batches():

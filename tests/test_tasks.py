@@ -118,3 +118,28 @@ def test_sinusoid_family_uses_mamls_ranges():
     assert torch.allclose(batch["y"], expected)
     with pytest.raises(ValueError, match="`x_range` must be \\(low, high\\) with low < high"):
         sinusoid_task(amplitude=1.0, phase=0.0, x_range=(1.0, -1.0))
+
+
+@pytest.mark.parametrize("relatedness", [1.0, 0.3, 0.0, -0.6, -1.0])
+def test_related_sinusoids_have_the_requested_correlation(relatedness):
+    from mtml_lib.data.synthetic import related_sinusoids
+
+    a, b = related_sinusoids(2, relatedness=relatedness, noise=0.0)
+    x = torch.linspace(-math.pi, math.pi, 20001)[:-1, None]  # one full period, evenly spaced
+    ya, yb = a.sample_y(x, None)[:, 0], b.sample_y(x, None)[:, 0]
+    correlation = torch.corrcoef(torch.stack([ya, yb]))[0, 1]
+    assert abs(correlation.item() - relatedness) < 1e-3
+    assert T.regime([a, b]) == "multi-label learning"
+
+
+def test_related_sinusoids_noise_and_errors():
+    from mtml_lib.data.synthetic import related_sinusoids
+
+    noisy, clean = related_sinusoids(4, relatedness=0.5, noise=0.3), related_sinusoids(4, relatedness=0.5, noise=0.0)
+    x, y = noisy[3].sample(5000, generator=0)
+    residual = y - clean[3].sample_y(x, None)
+    assert abs(residual.std().item() - 0.3) < 0.02
+    with pytest.raises(ValueError, match=r"`relatedness` must be a number >= -1.0 and <= 1.0; got 1.5"):
+        related_sinusoids(4, relatedness=1.5)
+    with pytest.raises(ValueError, match="`num_tasks` must be an integer >= 2"):
+        related_sinusoids(1, relatedness=0.0)

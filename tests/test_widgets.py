@@ -53,3 +53,12 @@ def test_every_family_draws(family):
 def test_unknown_family():
     with pytest.raises(ValueError, match="`family` must be one of"):
         widgets.draw_task(family="audio")
+
+
+def test_conditioning_explorer_retrains_on_change():
+    explorer = widgets.conditioning_explorer(steps=20)
+    assert explorer.params == {"choice": "multihead", "relatedness": 0.0}
+    explorer.controls["choice"].value = "shared"
+    explorer.controls["relatedness"].value = -1.0
+    assert explorer.draws == 3
+    assert explorer.figure.texts[0].get_text().startswith("shared, relatedness -1.00: mean test MSE")

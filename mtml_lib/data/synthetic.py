@@ -2,6 +2,9 @@
 
 * Sinusoid regression, as in MAML (Finn et al., 2017): amplitude ``A ~ U[0.1, 5]``,
   phase ``~ U[0, pi]``, inputs ``x ~ U[-5, 5]``, ``y = A sin(x - phase)``.
+* Related sinusoids (:func:`related_sinusoids`): two groups of tasks whose
+  targets have a chosen correlation, from identical (1) through unrelated (0)
+  to conflicting (-1).
 
 Example:
     >>> import math
@@ -30,6 +33,7 @@ __all__ = [
     "sinusoid_task",
     "sinusoid_tasks",
     "sample_sinusoid_batch",
+    "related_sinusoids",
 ]
 
 AMPLITUDE_RANGE = (0.1, 5.0)
@@ -104,3 +108,40 @@ def sample_sinusoid_batch(
     y = amplitude[:, None, None] * torch.sin(x - phase[:, None, None])  # (B, P, 1)
     target = get_device(device)
     return {"x": x.to(target), "y": y.to(target), "amplitude": amplitude.to(target), "phase": phase.to(target)}
+
+
+def related_sinusoids(
+    num_tasks: int, *, relatedness: float, noise: float = 0.3, amplitude_step: float = 0.1
+) -> list[Task]:
+    """Tasks in two groups whose targets have correlation ``relatedness`` over a period.
+
+    Even-numbered tasks are ``y = A_i sin(x)``, odd-numbered ones
+    ``y = A_i sin(x - arccos(relatedness))``, with ``x ~ U[-pi, pi]`` (one period)
+    and ``A_i = 1 + amplitude_step * (i // 2)``. Over a period the correlation of
+    ``sin(x)`` and ``sin(x - d)`` is ``cos(d)``, so ``relatedness`` 1 makes the
+    groups identical, 0 unrelated (sine against cosine) and -1 conflicting
+    (each wants the negative of the other). All tasks share p(x) and the loss.
+
+    Args:
+        num_tasks: T (>= 2).
+        relatedness: in [-1, 1].
+        noise: standard deviation of Gaussian label noise (0 for the true functions).
+        amplitude_step: how much the amplitude grows from one pair of tasks to the next.
+    """
+    num_tasks = check_int("num_tasks", num_tasks, minimum=2)
+    relatedness = check_float("relatedness", relatedness, minimum=-1.0, maximum=1.0)
+    noise = check_float("noise", noise, minimum=0.0)
+    amplitude_step = check_float("amplitude_step", amplitude_step, minimum=0.0)
+    shift = math.acos(relatedness)
+    sample_x = uniform_inputs((-math.pi, math.pi))
+    tasks = []
+    for i in range(num_tasks):
+        amplitude, phase = 1.0 + amplitude_step * (i // 2), (0.0 if i % 2 == 0 else shift)
+
+        def sample_y(x: torch.Tensor, generator: torch.Generator, a=amplitude, p=phase) -> torch.Tensor:
+            y = a * torch.sin(x - p)
+            return y + noise * torch.randn(x.shape, generator=generator) if noise > 0 else y
+
+        group = "A" if i % 2 == 0 else "B"
+        tasks.append(Task(name=f"{group}{i // 2}", sample_x=sample_x, sample_y=sample_y, loss=MSE, out_features=1))
+    return tasks

@@ -39,6 +39,14 @@ class TaskGrouping:
     def __init__(self, task_id: torch.Tensor, num_tasks: int):
         self.task_id = task_id
         self.num_tasks = num_tasks
+        # Fast path: rows already grouped task after task in equal numbers (what the
+        # training loop produces) are a reshape away from the padded layout.
+        per_task, rest = divmod(task_id.numel(), num_tasks)
+        self.grouped = per_task > 0 and rest == 0 and torch.equal(
+            task_id, torch.arange(num_tasks, device=task_id.device).repeat_interleave(per_task))
+        if self.grouped:
+            self.max_count = per_task
+            return
         counts = torch.bincount(task_id, minlength=num_tasks)  # (T,)
         order = torch.argsort(task_id, stable=True)  # rows sorted by task
         starts = torch.cumsum(counts, 0) - counts  # first sorted slot of each task
@@ -49,12 +57,16 @@ class TaskGrouping:
 
     def pad(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, D)`` -> ``(T, M, D)``, zeros where a task has fewer rows."""
+        if self.grouped:
+            return x.reshape(self.num_tasks, self.max_count, x.shape[-1])
         padded = x.new_zeros(self.num_tasks, self.max_count, x.shape[-1])
         padded[self.task_id, self.slot] = x
         return padded
 
     def unpad(self, padded: torch.Tensor) -> torch.Tensor:
         """``(T, M, D)`` -> ``(B, D)`` in the original row order."""
+        if self.grouped:
+            return padded.reshape(-1, padded.shape[-1])
         return padded[self.task_id, self.slot]
 
 
@@ -82,6 +94,11 @@ class StackedLinear(nn.Module):
 class StackedMLP(nn.Module):
     """T independent MLPs ``in -> *hidden -> out`` evaluated in one batched pass.
 
+    All layers of all T networks live in one flat parameter ``flat``; each
+    forward pass views it as per-layer ``weight (T, in, out)`` and ``bias (T, out)``
+    tensors (see :meth:`layer_tensors`). One tensor instead of two per layer keeps
+    the optimiser's per-tensor work constant, whatever the depth.
+
     Args:
         num_tasks, in_features, out_features: sizes.
         hidden: hidden widths (``()`` for a single linear layer).
@@ -91,17 +108,37 @@ class StackedMLP(nn.Module):
     def __init__(self, *, num_tasks: int, in_features: int, hidden: int | Sequence[int], out_features: int,
                  final_activation: bool = False):
         super().__init__()
-        widths = (in_features, *normalize_hidden(hidden, allow_empty=True), out_features)
-        self.layers = nn.ModuleList(
-            StackedLinear(num_tasks=num_tasks, in_features=a, out_features=b) for a, b in zip(widths[:-1], widths[1:])
-        )
+        num_tasks = check_int("num_tasks", num_tasks, minimum=1)
+        widths = (check_int("in_features", in_features, minimum=1), *normalize_hidden(hidden, allow_empty=True),
+                  check_int("out_features", out_features, minimum=1))
+        self.num_tasks = num_tasks
+        self.shapes = [shape for a, b in zip(widths[:-1], widths[1:]) for shape in ((num_tasks, a, b), (num_tasks, b))]
+        self.sizes = [math.prod(shape) for shape in self.shapes]
+        chunks = []
+        for weight_shape, bias_shape in zip(self.shapes[::2], self.shapes[1::2]):
+            bound = 1.0 / math.sqrt(weight_shape[1])  # as nn.Linear initialises
+            chunks += [torch.empty(weight_shape).uniform_(-bound, bound).flatten(),
+                       torch.empty(bias_shape).uniform_(-bound, bound).flatten()]
+        self.flat = nn.Parameter(torch.cat(chunks))
         self.final_activation = final_activation
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.shapes) // 2
+
+    def layer_tensors(self, flat: torch.Tensor | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """``[(weight (T, in, out), bias (T, out)), ...]`` as views of ``flat`` (default: the parameters;
+        pass ``self.flat.grad`` to read the gradients layer by layer)."""
+        flat = self.flat if flat is None else flat
+        views = [chunk.view(shape) for chunk, shape in zip(torch.split(flat, self.sizes), self.shapes)]
+        return list(zip(views[::2], views[1::2]))
 
     def forward_padded(self, padded: torch.Tensor) -> torch.Tensor:
         """``(T, M, in)`` -> ``(T, M, out)``."""
-        for i, layer in enumerate(self.layers):
-            padded = layer(padded)
-            if i < len(self.layers) - 1 or self.final_activation:
+        layers = self.layer_tensors()
+        for i, (weight, bias) in enumerate(layers):
+            padded = torch.baddbmm(bias.unsqueeze(1), padded, weight)  # (T, M, out)
+            if i < len(layers) - 1 or self.final_activation:
                 padded = torch.relu(padded)
         return padded
 
@@ -112,13 +149,13 @@ class StackedMLP(nn.Module):
     def task_network(self, task: int) -> nn.Sequential:
         """A plain ``nn.Sequential`` holding a copy of task ``task``'s weights (for reference checks)."""
         modules: list[nn.Module] = []
-        for i, layer in enumerate(self.layers):
-            linear = nn.Linear(layer.weight.shape[1], layer.weight.shape[2],
-                               device=layer.weight.device, dtype=layer.weight.dtype)
+        layers = self.layer_tensors()
+        for i, (weight, bias) in enumerate(layers):
+            linear = nn.Linear(weight.shape[1], weight.shape[2], device=weight.device, dtype=weight.dtype)
             with torch.no_grad():
-                linear.weight.copy_(layer.weight[task].T)
-                linear.bias.copy_(layer.bias[task])
+                linear.weight.copy_(weight[task].T)
+                linear.bias.copy_(bias[task])
             modules.append(linear)
-            if i < len(self.layers) - 1 or self.final_activation:
+            if i < len(layers) - 1 or self.final_activation:
                 modules.append(nn.ReLU())
         return nn.Sequential(*modules)

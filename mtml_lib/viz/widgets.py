@@ -23,11 +23,11 @@ import matplotlib.pyplot as plt
 import torch
 
 from ..data import digits
-from ..data.synthetic import X_RANGE, sinusoid_task
+from ..data.synthetic import X_RANGE, related_sinusoids, sinusoid_task
 from ..tasks import multilabel, multitask_classification
 from .plots import plot_regression_task, show_images
 
-__all__ = ["Explorer", "task_explorer", "draw_task"]
+__all__ = ["Explorer", "task_explorer", "draw_task", "conditioning_explorer", "draw_conditioning"]
 
 
 def _in_kernel() -> bool:
@@ -182,3 +182,66 @@ def task_explorer(*, seed: int = 0) -> Explorer:
         return {"family", "task", "n"}
 
     return Explorer(lambda **v: draw_task(seed=seed, **v), controls, visible=visible, title="Task explorer")
+
+
+def draw_conditioning(*, choice: str, relatedness: float, num_tasks: int = 4, n_train: int = 20, steps: int = 300,
+                      seed: int = 0, device: str = "auto"):
+    """Train conditioning ``choice`` on :func:`~mtml_lib.data.synthetic.related_sinusoids`
+    and plot its predictions for one task of each group against the truth.
+
+    The figure's title gives the average test MSE against the true functions.
+    """
+    import math
+
+    import numpy as np
+
+    from ..data.multitask import MultiTaskDataset
+    from ..models.conditioning import get_conditioned_model
+    from ..training import fit
+
+    train = MultiTaskDataset.sample(related_sinusoids(num_tasks, relatedness=relatedness), n_train, generator=seed)
+    truth = related_sinusoids(num_tasks, relatedness=relatedness, noise=0.0)
+    test = MultiTaskDataset.sample(truth, 400, generator=seed + 1)
+    torch.manual_seed(seed)
+    model = get_conditioned_model(choice, in_features=1, out_features=1, num_tasks=num_tasks)
+    history = fit(model, train, "equal", steps=steps, lr=3e-3, device=device, generator=seed, eval_data=test,
+                  progress=False)
+    grid = torch.linspace(-math.pi, math.pi, 200)[:, None]
+    model.eval()
+    figure, axes = plt.subplots(1, 2, figsize=(9, 2.8), sharey=True)
+    with torch.no_grad():
+        for ax, task in zip(axes, (0, 1)):
+            device_ = next(model.parameters()).device
+            prediction = model(grid.to(device_), torch.full((200,), task, device=device_)).cpu()
+            ax.plot(grid[:, 0].numpy(), truth[task].sample_y(grid, None)[:, 0].numpy(), color="gray", lw=2,
+                    label="true function")
+            ax.scatter(train.xs[task][:, 0].numpy(), train.ys[task][:, 0].numpy(), s=12, color="black",
+                       label="training data")
+            ax.plot(grid[:, 0].numpy(), prediction[:, 0].numpy(), color="tab:red", label=f"{choice} model")
+            ax.set(title=f"task {train.task_names[task]}", xlabel="x")
+    axes[0].set_ylabel("y")
+    axes[0].legend(fontsize=7, loc="lower left")
+    figure.suptitle(f"{choice}, relatedness {relatedness:+.2f}: mean test MSE {np.mean(history.final_metrics):.3f}",
+                    fontsize=10, y=1.03)
+    return figure
+
+
+def conditioning_explorer(*, seed: int = 0, num_tasks: int = 4, n_train: int = 20, steps: int = 300,
+                          device: str = "auto") -> Explorer:
+    """Pick a conditioning choice and how related the tasks are; a small model trains and is plotted."""
+    from ..models.conditioning import CONDITIONING
+
+    choices = sorted(CONDITIONING)
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        controls: dict[str, Any] = {"choice": "multihead", "relatedness": 0.0}
+    else:
+        controls = {
+            "choice": widgets.Dropdown(options=choices, value="multihead", description="choice"),
+            "relatedness": widgets.FloatSlider(value=0.0, min=-1.0, max=1.0, step=0.25, description="relatedness",
+                                               continuous_update=False),
+        }
+    return Explorer(lambda **v: draw_conditioning(num_tasks=num_tasks, n_train=n_train, steps=steps, seed=seed,
+                                                  device=device, **v),
+                    controls, title="Conditioning explorer (each change trains a model: about a second)")

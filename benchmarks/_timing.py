@@ -1,0 +1,43 @@
+"""Timing helpers shared by the benchmarks."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+
+import torch
+
+from mtml_lib.device import synchronize
+
+
+def time_side_by_side(fns: Sequence[Callable[[], object]], *, device: torch.device, warmup: int = 5,
+                      rounds: int = 15, calls: int = 5) -> list[float]:
+    """Median seconds per call of each function, measured in alternating rounds.
+
+    Alternating (a few calls of each, round after round) exposes every function to
+    the same machine conditions, so their ratio is stable even when the absolute
+    times drift.
+    """
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    samples: list[list[float]] = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, bucket in zip(fns, samples):
+            synchronize(device)
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            synchronize(device)
+            bucket.append((time.perf_counter() - start) / calls)
+    return [statistics.median(bucket) for bucket in samples]
+
+
+def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    print(f"\n{title}")
+    print("  ".join(h.rjust(w) for h, w in zip(header, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
