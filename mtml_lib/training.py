@@ -205,6 +205,8 @@ def fit(
     model.train()
     if data.device != device:
         data = data.to(device)
+    weighting.to(device)
+    weighting.attach(data.tasks)
     generator = make_generator(generator)
     optimizer = torch.optim.Adam([*model.parameters(), *weighting.parameters()], lr=lr, weight_decay=weight_decay)
     shared = _shared_parameters(model)

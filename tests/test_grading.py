@@ -86,3 +86,22 @@ def test_film_exercise(capsys):
     assert verdict(capsys, check_film_layer, Film).startswith("[ok]")
     assert "different tasks should use different" in verdict(capsys, check_film_layer, SharedScale)
     assert "leave h unchanged" in verdict(capsys, check_film_layer, Mixing)
+
+
+def test_dwa_exercise(capsys):
+    import torch
+
+    from mtml_lib.grading.objective import check_dwa_weights
+
+    def right(previous, before, temperature):
+        return previous.numel() * torch.softmax(previous / before / temperature, dim=0)
+
+    def inverted(previous, before, temperature):
+        return previous.numel() * torch.softmax(before / previous / temperature, dim=0)
+
+    def unnormalised(previous, before, temperature):
+        return torch.softmax(previous / before / temperature, dim=0)
+
+    assert verdict(capsys, check_dwa_weights, right).startswith("[ok]")
+    assert "weights are not" in verdict(capsys, check_dwa_weights, inverted)
+    assert "sum to the number of tasks" in verdict(capsys, check_dwa_weights, unnormalised)

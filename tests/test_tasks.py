@@ -143,3 +143,20 @@ def test_related_sinusoids_noise_and_errors():
         related_sinusoids(4, relatedness=1.5)
     with pytest.raises(ValueError, match="`num_tasks` must be an integer >= 2"):
         related_sinusoids(1, relatedness=0.0)
+
+
+def test_loss_scale_toy_follows_the_paper():
+    from mtml_lib.data.synthetic import loss_scale_toy
+
+    small, large = loss_scale_toy((1.0, 100.0), in_features=30, out_features=8, generator=0)
+    x, y_small = small.sample(400, generator=1)
+    assert torch.allclose(x.norm(dim=1), torch.ones(400), atol=1e-5)  # unit-length inputs
+    y_large = large.sample_y(x, None)
+    assert y_small.abs().max() <= 1.0 and y_large.abs().max() <= 100.0
+    ratio = (y_large ** 2).mean() / (y_small ** 2).mean()
+    assert 5e3 < ratio < 2e4  # losses differ by about sigma^2 = 1e4
+    # Same family under the same seed; the tasks differ only through eps_i and sigma_i.
+    again = loss_scale_toy((1.0, 100.0), in_features=30, out_features=8, generator=0)[0]
+    assert torch.equal(again.sample_y(x, None), y_small)
+    with pytest.raises(ValueError, match=r"`sigmas\[1\]` must be a number > 0.0; got -1.0"):
+        loss_scale_toy((1.0, -1.0))

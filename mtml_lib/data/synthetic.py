@@ -5,6 +5,8 @@
 * Related sinusoids (:func:`related_sinusoids`): two groups of tasks whose
   targets have a chosen correlation, from identical (1) through unrelated (0)
   to conflicting (-1).
+* GradNorm's toy (:func:`loss_scale_toy`): tasks that differ mainly in the scale
+  of their targets, hence of their losses.
 
 Example:
     >>> import math
@@ -34,6 +36,7 @@ __all__ = [
     "sinusoid_tasks",
     "sample_sinusoid_batch",
     "related_sinusoids",
+    "loss_scale_toy",
 ]
 
 AMPLITUDE_RANGE = (0.1, 5.0)
@@ -144,4 +147,45 @@ def related_sinusoids(
 
         group = "A" if i % 2 == 0 else "B"
         tasks.append(Task(name=f"{group}{i // 2}", sample_x=sample_x, sample_y=sample_y, loss=MSE, out_features=1))
+    return tasks
+
+
+def loss_scale_toy(
+    sigmas=(1.0, 100.0), *, in_features: int = 250, out_features: int = 100,
+    generator: int | torch.Generator | None = 0,
+) -> list[Task]:
+    """GradNorm's toy (Chen et al., 2018, section 4): ``y_i = sigma_i tanh((B + eps_i) x)``.
+
+    ``B`` (out x in) has entries from N(0, 10^2) shared by all tasks, ``eps_i`` entries
+    from N(0, 3.5^2) per task, and ``x`` is uniform in [-1, 1]^in scaled to unit
+    length. The tasks are alike apart from ``sigma_i``, so their squared-error
+    losses differ by a factor of about ``sigma_i^2``: with equal weights, the task of
+    largest scale dominates the shared layers.
+
+    Args:
+        sigmas: one output scale per task.
+        in_features, out_features: 250 and 100 in the paper.
+        generator: seeds ``B`` and the ``eps_i`` (the task family itself).
+    """
+    if isinstance(sigmas, (int, float)) or len(sigmas) < 1:
+        raise ValueError(f"`sigmas` must be a non-empty sequence of scales; got {sigmas!r}.")
+    sigmas = [check_float(f"sigmas[{i}]", s, minimum=0.0, strict_minimum=True) for i, s in enumerate(sigmas)]
+    in_features = check_int("in_features", in_features, minimum=1)
+    out_features = check_int("out_features", out_features, minimum=1)
+    generator = make_generator(generator)
+    base = 10.0 * torch.randn(out_features, in_features, generator=generator)
+
+    def sample_x(n: int, g: torch.Generator) -> torch.Tensor:
+        x = 2 * torch.rand(n, in_features, generator=g) - 1
+        return x / x.norm(dim=1, keepdim=True)
+
+    tasks = []
+    for i, sigma in enumerate(sigmas):
+        matrix = base + 3.5 * torch.randn(out_features, in_features, generator=generator)
+
+        def sample_y(x: torch.Tensor, g: torch.Generator, m=matrix, s=sigma) -> torch.Tensor:
+            return s * torch.tanh(x @ m.T)
+
+        tasks.append(Task(name=f"sigma={sigma:g}", sample_x=sample_x, sample_y=sample_y, loss=MSE,
+                          out_features=out_features))
     return tasks

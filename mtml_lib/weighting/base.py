@@ -29,6 +29,7 @@ from .._validation import check_int, check_tensor
 __all__ = ["Weighting", "LossWeighting", "GradientCombination", "per_task_gradients", "graph_parameters"]
 
 
+
 class Weighting:
     """Base class of all methods.
 
@@ -53,6 +54,16 @@ class Weighting:
         """Learnable parameters of the method itself (optimised beside the model's); none by default."""
         return []
 
+    def to(self, device: torch.device) -> "Weighting":
+        """Move the method's learnable parameters to ``device`` in place (their identity is kept)."""
+        for p in self.parameters():
+            p.data = p.data.to(device)
+        return self
+
+    def attach(self, tasks) -> None:
+        """Called by the training loop with the tasks, before the first step; a hook for
+        methods whose form depends on the tasks (e.g. regression or classification losses)."""
+
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume the method (checkpointing)."""
         return {"parameters": [p.detach().clone() for p in self.parameters()]}
@@ -62,6 +73,7 @@ class Weighting:
             for p, saved in zip(self.parameters(), state.get("parameters", [])):
                 p.copy_(saved)
 
+
     def check_losses(self, losses: torch.Tensor) -> torch.Tensor:
         check_tensor("losses", losses, shape=(self.num_tasks,))
         return losses
@@ -69,6 +81,11 @@ class Weighting:
     def combine(self, losses: torch.Tensor, shared_parameters: Sequence[torch.nn.Parameter]) -> torch.Tensor | None:
         """Accumulate the combined gradient into ``.grad``; return the ``(T,)`` weights applied."""
         raise NotImplementedError
+
+
+def _learnable(values: torch.Tensor) -> torch.Tensor:
+    """A leaf tensor the training loop's optimiser updates (a method's own parameters)."""
+    return values.clone().requires_grad_(True)
 
 
 class LossWeighting(Weighting):

@@ -1,0 +1,98 @@
+r"""GradNorm: balance the tasks' gradient norms on the last shared layer.
+
+Chen, Badrinarayanan, Lee and Rabinovich, "GradNorm: Gradient Normalization for
+Adaptive Loss Balancing in Deep Multitask Networks", ICML 2018.
+https://arxiv.org/abs/1711.02257
+
+With learnable weights :math:`w_i` and :math:`W` the last shared layer:
+
+* :math:`G_i = \lVert \nabla_W\, w_i \mathcal{L}_i \rVert`, :math:`\bar G = \mathrm{mean}_j G_j`;
+* :math:`r_i = \tilde L_i / \mathrm{mean}_j \tilde L_j` with :math:`\tilde L_i = \mathcal{L}_i(t)/\mathcal{L}_i(0)`
+  (a task that has learned less has a larger :math:`r_i`);
+* :math:`L_{grad} = \sum_i |G_i - \bar G\, r_i^{\alpha}|` with the target held constant;
+  only the weights follow :math:`\nabla_w L_{grad}`, and they are renormalised to
+  :math:`\sum_i w_i = T` before each use.
+
+The model itself is trained on :math:`\sum_i w_i \mathcal{L}_i`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from .._validation import check_float
+from .base import LossWeighting, _learnable
+
+__all__ = ["GradNorm"]
+
+
+class GradNorm(LossWeighting):
+    """Learned loss weights that equalise the tasks' training rates.
+
+    Args:
+        num_tasks: T.
+        alpha: the asymmetry :math:`\\alpha` (1.5 on NYUv2 in the paper, 0.12 on its toy);
+            larger pulls slow tasks harder.
+
+    The weights and the initial losses :math:`\\mathcal{L}_i(0)` (taken at the
+    first step) are part of the method's state.
+    """
+
+    name = "gradnorm"
+    requires_all_tasks = True
+
+    def __init__(self, *, num_tasks: int, alpha: float = 1.5):
+        super().__init__(num_tasks=num_tasks)
+        self.alpha = check_float("alpha", alpha, minimum=0.0)
+        self.weights = _learnable(torch.ones(self.num_tasks))
+        self.initial_losses: torch.Tensor | None = None
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [self.weights]
+
+    def loss_weights(self, losses: torch.Tensor) -> torch.Tensor:
+        self.check_losses(losses)
+        return self.weights.detach().to(losses.dtype)
+
+    def _renormalise(self) -> None:
+        with torch.no_grad():
+            self.weights.clamp_(min=1e-4)
+            self.weights.mul_(self.num_tasks / self.weights.sum())
+
+    @staticmethod
+    def last_shared_layer(shared_parameters: Sequence[torch.Tensor]) -> torch.Tensor:
+        """The last shared weight matrix (the layer GradNorm measures gradients on)."""
+        matrices = [p for p in shared_parameters if p.ndim >= 2]
+        if not matrices:
+            raise ValueError("GradNorm needs a shared weight matrix: `shared_parameters` holds none "
+                             "(independent networks share nothing to balance).")
+        return matrices[-1]
+
+    def combine(self, losses, shared_parameters):
+        losses = self.check_losses(losses)
+        self._renormalise()
+        if self.initial_losses is None:
+            self.initial_losses = losses.detach().clone()
+        layer = self.last_shared_layer(list(shared_parameters))
+        norms = torch.stack([
+            torch.autograd.grad(loss, layer, retain_graph=True)[0].norm() for loss in losses
+        ]).detach()  # ||grad_W L_i||, (T,)
+        gradient_norms = self.weights * norms  # G_i = ||grad_W w_i L_i|| = w_i ||grad_W L_i||
+        ratio = losses.detach() / self.initial_losses.to(losses.device)
+        relative = ratio / ratio.mean()
+        target = (gradient_norms.mean() * relative ** self.alpha).detach()
+        balance_loss = (gradient_norms - target).abs().sum()
+        self.weights.grad = torch.autograd.grad(balance_loss, self.weights)[0]
+        weights = self.weights.detach().clone()
+        (weights * losses).sum().backward()
+        return weights
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "initial_losses": self.initial_losses}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.initial_losses = state["initial_losses"]
