@@ -105,3 +105,21 @@ def test_dataset_errors():
         MultiTaskDataset.sample(tasks, [10, 10], generator=0)
     with pytest.raises(ValueError, match=r"`n_per_task\[1\]` must be an integer >= 1; got 0"):
         MultiTaskDataset.sample(tasks, [10, 0, 10, 10], generator=0)
+
+
+@pytest.mark.parametrize("method, hyper", [("gradnorm", {}), ("dwa", {"window": 5}), ("pcgrad", {}), ("random", {}),
+                                           ("uncertainty", {}), ("worst_case", {"mode": "exponentiated"}),
+                                           ("cagrad", {})])
+def test_resume_with_a_stateful_weighting_method(digits_data, tmp_path, method, hyper):
+    from mtml_lib.weighting import get_weighting
+
+    train, _ = digits_data
+    path = tmp_path / "run.pt"
+    reference = fit(model_for(train), train, get_weighting(method, num_tasks=4, **hyper), steps=24, device="cpu",
+                    generator=1, progress=False)
+    fit(model_for(train), train, get_weighting(method, num_tasks=4, **hyper), steps=12, device="cpu", generator=1,
+        progress=False, checkpoint=path, checkpoint_every=12)
+    resumed = fit(model_for(train, seed=5), train, get_weighting(method, num_tasks=4, **hyper), steps=24,
+                  device="cpu", generator=1, progress=False, checkpoint=path, checkpoint_every=12)
+    assert torch.allclose(resumed.losses, reference.losses, atol=1e-6)
+    assert torch.allclose(resumed.weights.nan_to_num(), reference.weights.nan_to_num(), atol=1e-6)
