@@ -1,7 +1,12 @@
-r"""Diagnostics of multi-task training.
+r"""Diagnostics of multi-task learning.
 
 * :func:`gradient_cosine`: the cosine between the tasks' gradients on the shared
-  parameters (negative: the tasks pull the shared weights in conflicting directions).
+  parameters (negative: the tasks pull the shared weights in conflicting directions);
+* :func:`delta_m`: the average relative difference of a multi-task model against
+  single-task models (positive: better than single-task);
+* :func:`task_affinity` and :func:`best_grouping`: TAG's inter-task affinity (one-step
+  lookahead) and the task grouping it suggests;
+* :func:`auc`: the area under the ROC curve (rank statistic).
 
 Example:
     >>> import torch
@@ -10,17 +15,21 @@ Example:
     >>> gradient_cosine(losses, [theta])
     tensor([[ 1., -1.],
             [-1.,  1.]])
+    >>> round(delta_m([0.9, 0.5], [0.8, 0.5], higher_is_better=[True, False]), 4)
+    0.0625
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 
+from ._validation import check_int, check_tensor
 from .weighting.base import per_task_gradients
 
-__all__ = ["gradient_cosine"]
+__all__ = ["gradient_cosine", "delta_m", "task_affinity", "grouping_score", "best_grouping", "partitions", "auc"]
 
 
 def gradient_cosine(losses: torch.Tensor, shared_parameters: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -32,3 +41,130 @@ def gradient_cosine(losses: torch.Tensor, shared_parameters: Sequence[torch.Tens
     grads = per_task_gradients(losses, list(shared_parameters))  # (T, P)
     unit = grads / grads.norm(dim=1, keepdim=True).clamp_min(1e-12)
     return (unit @ unit.T).detach()
+
+
+def delta_m(multi_task: Sequence[float], single_task: Sequence[float], *, higher_is_better: Sequence[bool]) -> float:
+    r""":math:`\Delta_m = \frac{1}{T}\sum_k (-1)^{l_k} \frac{M_{mtl,k} - M_{stl,k}}{M_{stl,k}}`.
+
+    Sign convention: :math:`l_k = 0` when higher is better for task k's metric and 1
+    otherwise, so **a positive** :math:`\Delta_m` **means the multi-task model is better**
+    than the single-task models on average, a negative one means negative transfer.
+
+    Args:
+        multi_task, single_task: one metric value per task.
+        higher_is_better: per task, whether a larger metric is better (accuracy, AUC) or worse (MSE).
+
+    Returns:
+        :math:`\Delta_m` as a fraction (multiply by 100 for percent).
+    """
+    if not (len(multi_task) == len(single_task) == len(higher_is_better)) or len(multi_task) == 0:
+        raise ValueError("`multi_task`, `single_task` and `higher_is_better` must have one entry per task; "
+                         f"got lengths {len(multi_task)}, {len(single_task)} and {len(higher_is_better)}.")
+    total = 0.0
+    for k, (mtl, stl, higher) in enumerate(zip(multi_task, single_task, higher_is_better)):
+        if stl == 0:
+            raise ValueError(f"`single_task[{k}]` must be non-zero (it divides); got {stl!r}.")
+        total += (1.0 if higher else -1.0) * (mtl - stl) / stl
+    return total / len(multi_task)
+
+
+def task_affinity(losses_fn: Callable[[], torch.Tensor], shared_parameters: Sequence[torch.Tensor], *,
+                  lr: float) -> torch.Tensor:
+    r"""One-step lookahead inter-task affinity (Fifty et al., "Efficiently Identifying Task Groupings
+    for Multi-Task Learning", NeurIPS 2021, https://arxiv.org/abs/2109.04617).
+
+    :math:`Z_{i \to j} = 1 - \mathcal{L}_j(\theta_{|i}) / \mathcal{L}_j(\theta)`, where
+    :math:`\theta_{|i}` takes one gradient step of size ``lr`` on task i's loss alone
+    (on the shared parameters). Positive: a step for task i also lowers task j's loss.
+    Average it over training steps (TAG does) before grouping tasks.
+
+    Args:
+        losses_fn: computes the per-task losses ``(T,)`` on a fixed batch with the current parameters.
+        shared_parameters: the parameters stepped on (restored exactly afterwards).
+        lr: the lookahead step size.
+
+    Returns:
+        ``(T, T)`` with row i the effect of task i's step on every task j.
+    """
+    shared = list(shared_parameters)
+    losses = losses_fn()
+    grads = per_task_gradients(losses, shared)  # (T, P)
+    before = losses.detach()
+    originals = [p.detach().clone() for p in shared]
+    rows = []
+    with torch.no_grad():
+        for g in grads:
+            offset = 0
+            for p, original in zip(shared, originals):
+                p.copy_(original - lr * g[offset: offset + p.numel()].view_as(p))
+                offset += p.numel()
+            rows.append(1.0 - losses_fn().detach() / before.clamp_min(1e-12))
+        for p, original in zip(shared, originals):
+            p.copy_(original)
+    return torch.stack(rows)
+
+
+def partitions(items: Sequence[int], max_groups: int | None = None) -> Iterator[list[list[int]]]:
+    """Every partition of ``items`` into at most ``max_groups`` non-empty groups."""
+    items = list(items)
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for partition in partitions(rest, max_groups):
+        for i in range(len(partition)):  # put `first` into an existing group
+            yield partition[:i] + [[first] + partition[i]] + partition[i + 1:]
+        if max_groups is None or len(partition) < max_groups:  # or into a group of its own
+            yield [[first]] + partition
+
+
+def grouping_score(affinity: torch.Tensor, groups: Sequence[Sequence[int]]) -> float:
+    """TAG's total affinity of a grouping: each task j receives the mean affinity
+    :math:`Z_{i \\to j}` from the other tasks i of its group (0 when alone)."""
+    total = 0.0
+    for group in groups:
+        for j in group:
+            others = [i for i in group if i != j]
+            if others:
+                total += float(affinity[others, j].mean())
+    return total
+
+
+def best_grouping(affinity: torch.Tensor, *, max_groups: int) -> list[list[int]]:
+    """The partition of the tasks into at most ``max_groups`` groups with the highest :func:`grouping_score`.
+
+    Exhaustive search: fine for the handful of tasks a notebook uses (8 tasks: 4,140 partitions).
+    """
+    check_tensor("affinity", affinity, ndim=2)
+    num_tasks = affinity.shape[0]
+    if affinity.shape != (num_tasks, num_tasks):
+        raise ValueError(f"`affinity` must be square (T, T); got shape {tuple(affinity.shape)}.")
+    check_int("number of tasks", num_tasks, minimum=1, maximum=10)
+    max_groups = check_int("max_groups", max_groups, minimum=1)
+    best = max(partitions(range(num_tasks), max_groups), key=lambda groups: grouping_score(affinity, groups))
+    return sorted(sorted(group) for group in best)
+
+
+def auc(scores: torch.Tensor, labels: torch.Tensor) -> float:
+    """Area under the ROC curve: the probability that a random positive scores above a random
+    negative (ties count one half). NaN when one class is missing.
+
+    Example:
+        >>> auc(torch.tensor([0.1, 0.4, 0.35, 0.8]), torch.tensor([0, 0, 1, 1]))
+        0.75
+    """
+    scores, labels = scores.detach().reshape(-1).double(), labels.detach().reshape(-1).bool()
+    if scores.shape != labels.shape:
+        raise ValueError(f"`scores` and `labels` must have the same length; got {scores.numel()} and {labels.numel()}.")
+    positives, negatives = int(labels.sum()), int((~labels).sum())
+    if positives == 0 or negatives == 0:
+        return float("nan")
+    order = torch.argsort(scores)
+    sorted_scores = scores[order]
+    ranks = torch.empty_like(sorted_scores)
+    _, inverse, counts = torch.unique_consecutive(sorted_scores, return_inverse=True, return_counts=True)
+    ends = torch.cumsum(counts, 0).double()
+    average_rank = ends - (counts.double() - 1) / 2  # 1-based average rank of each tie group
+    ranks[order] = average_rank[inverse]
+    rank_sum = ranks[labels].sum().item()
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)

@@ -39,6 +39,7 @@ from .seeding import make_generator
 __all__ = [
     "Loss",
     "CROSS_ENTROPY",
+    "BINARY_CROSS_ENTROPY",
     "MSE",
     "Task",
     "shared_components",
@@ -58,7 +59,8 @@ class Loss:
 
     Attributes:
         name: short name, e.g. ``"cross_entropy"``.
-        kind: ``"classification"`` (targets are class indices) or ``"regression"``.
+        kind: ``"classification"`` (targets are class indices), ``"binary"`` (one
+            logit per example, targets 0/1; reported as ROC AUC) or ``"regression"``.
         fn: ``fn(prediction, target) -> scalar tensor`` (mean over the batch).
     """
 
@@ -71,21 +73,30 @@ class Loss:
 
     @property
     def metric_name(self) -> str:
-        return "accuracy" if self.kind == "classification" else "mse"
+        return {"classification": "accuracy", "binary": "auc"}.get(self.kind, "mse")
 
     @property
     def higher_is_better(self) -> bool:
-        return self.kind == "classification"
+        return self.kind in ("classification", "binary")
 
     def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
-        """Accuracy for classification, mean squared error for regression."""
+        """Accuracy for classification, ROC AUC for binary, mean squared error for regression."""
         with torch.no_grad():
             if self.kind == "classification":
                 return (prediction.argmax(dim=-1) == target).float().mean().item()
+            if self.kind == "binary":
+                from .metrics import auc
+
+                return auc(prediction[:, 0], target)
             return F.mse_loss(prediction, target).item()
 
 
+def _binary_cross_entropy(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(prediction[:, 0], target.to(prediction.dtype))
+
+
 CROSS_ENTROPY = Loss("cross_entropy", "classification", F.cross_entropy)
+BINARY_CROSS_ENTROPY = Loss("binary_cross_entropy", "binary", _binary_cross_entropy)
 MSE = Loss("mse", "regression", F.mse_loss)
 
 
@@ -201,7 +212,7 @@ def regime(tasks: Sequence[Task]) -> str:
         return "tasks with different losses"
     if shared["p(x)"]:
         return "multi-label learning"
-    return f"multi-task {tasks[0].loss.kind}"
+    return "multi-task regression" if tasks[0].loss.kind == "regression" else "multi-task classification"
 
 
 def _check_tasks(tasks: Sequence[Task]) -> list[Task]:

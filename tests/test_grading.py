@@ -105,3 +105,20 @@ def test_dwa_exercise(capsys):
     assert verdict(capsys, check_dwa_weights, right).startswith("[ok]")
     assert "weights are not" in verdict(capsys, check_dwa_weights, inverted)
     assert "sum to the number of tasks" in verdict(capsys, check_dwa_weights, unnormalised)
+
+
+def test_delta_m_exercise(capsys):
+    from mtml_lib.grading.challenges import check_delta_m
+
+    def right(multi, single, higher):
+        return sum((1 if h else -1) * (m - s) / s for m, s, h in zip(multi, single, higher)) / len(multi)
+
+    def flipped(multi, single, higher):
+        return -right(multi, single, higher)
+
+    def absolute(multi, single, higher):
+        return sum((1 if h else -1) * (m - s) for m, s, h in zip(multi, single, higher)) / len(multi)
+
+    assert verdict(capsys, check_delta_m, right).startswith("[ok]")
+    assert "sign is flipped" in verdict(capsys, check_delta_m, flipped)
+    assert "relative differences" in verdict(capsys, check_delta_m, absolute)

@@ -62,3 +62,11 @@ def test_conditioning_explorer_retrains_on_change():
     explorer.controls["relatedness"].value = -1.0
     assert explorer.draws == 3
     assert explorer.figure.texts[0].get_text().startswith("shared, relatedness -1.00: mean test MSE")
+
+
+def test_correlation_explorer_trains_the_chosen_model():
+    explorer = widgets.correlation_explorer(n_train=200, steps=20)
+    explorer.controls["model"].value = "shared-bottom"
+    explorer.controls["correlation"].value = -0.5
+    assert explorer.draws == 3
+    assert explorer.figure.axes[0].get_title().startswith("shared-bottom, p = -0.50, seed 0: final test MSE")

@@ -235,20 +235,27 @@ class Additive(ConditionedModel):
 
 
 class MultiHead(ConditionedModel):
-    r"""A shared trunk and one output head per task: :math:`y = g_{\phi_t}(f_\theta(x))`."""
+    r"""A shared trunk and one output head per task: :math:`y = g_{\phi_t}(f_\theta(x))`.
+
+    Args:
+        hidden: widths of the shared trunk (its last layer is the shared representation).
+        head_hidden: widths of each task's head (``()``: a linear head). With a
+            one-layer trunk and small heads this is the "shared-bottom" model of the
+            MMoE paper (a shared layer, then a tower per task).
+    """
 
     task_specific_prefixes = ("heads",)
 
     def __init__(self, *, in_features: int, out_features: int, num_tasks: int,
-                 hidden: int | Sequence[int] = DEFAULT_HIDDEN):
+                 hidden: int | Sequence[int] = DEFAULT_HIDDEN, head_hidden: int | Sequence[int] = ()):
         super().__init__(in_features=in_features, out_features=out_features, num_tasks=num_tasks)
         widths = normalize_hidden(hidden)
         self.trunk = MLP(in_features=in_features, hidden=widths[:-1], out_features=widths[-1], final_activation=True)
-        self.heads = StackedLinear(num_tasks=num_tasks, in_features=widths[-1], out_features=out_features)
+        self.heads = StackedMLP(num_tasks=num_tasks, in_features=widths[-1], hidden=head_hidden,
+                                out_features=out_features)
 
     def _forward(self, x, task_id):
-        grouping = TaskGrouping(task_id, self.num_tasks)
-        return grouping.unpad(self.heads(grouping.pad(self.trunk(x))))
+        return self.heads(self.trunk(x), TaskGrouping(task_id, self.num_tasks))
 
 
 class Multiplicative(ConditionedModel):

@@ -27,7 +27,8 @@ from ..data.synthetic import X_RANGE, related_sinusoids, sinusoid_task
 from ..tasks import multilabel, multitask_classification
 from .plots import plot_regression_task, show_images
 
-__all__ = ["Explorer", "task_explorer", "draw_task", "conditioning_explorer", "draw_conditioning"]
+__all__ = ["Explorer", "task_explorer", "draw_task", "conditioning_explorer", "draw_conditioning",
+           "correlation_explorer", "draw_correlation_run", "CORRELATION_MODELS"]
 
 
 def _in_kernel() -> bool:
@@ -245,3 +246,58 @@ def conditioning_explorer(*, seed: int = 0, num_tasks: int = 4, n_train: int = 2
     return Explorer(lambda **v: draw_conditioning(num_tasks=num_tasks, n_train=n_train, steps=steps, seed=seed,
                                                   device=device, **v),
                     controls, title="Conditioning explorer (each change trains a model: about a second)")
+
+
+#: The models of notebook 04's negative-transfer study: name -> (registry name, options).
+CORRELATION_MODELS = {
+    "shared-bottom": ("multihead", {"hidden": (80,), "head_hidden": (8,)}),
+    "one-gate MoE": ("moe", {"hidden": (8,), "num_experts": 8, "tower_hidden": (8,)}),
+    "MMoE": ("mmoe", {"hidden": (8,), "num_experts": 8, "tower_hidden": (8,)}),
+    "independent": ("independent", {"hidden": (40, 8)}),
+}
+
+
+def draw_correlation_run(*, correlation: float, model: str, seed: int = 0, n_train: int = 5000, steps: int = 600,
+                         device: str = "auto"):
+    """Train one model of :data:`CORRELATION_MODELS` on :func:`~mtml_lib.data.synthetic.mmoe_correlated`
+    tasks with correlation ``correlation`` and plot both tasks' training and test losses."""
+    from ..data.multitask import MultiTaskDataset
+    from ..data.synthetic import mmoe_correlated
+    from ..models.conditioning import get_conditioned_model
+    from ..training import fit
+    from .plots import plot_loss_curves
+
+    tasks = mmoe_correlated(correlation, scale=1.0, generator=0)
+    train = MultiTaskDataset.sample(tasks, n_train, generator=seed)
+    test = MultiTaskDataset.sample(tasks, 1000, generator=seed + 100)
+    name, options = CORRELATION_MODELS[model]
+    torch.manual_seed(seed)
+    net = get_conditioned_model(name, in_features=train.in_features, out_features=1, num_tasks=2, **options)
+    history = fit(net, train, "equal", steps=steps, lr=3e-3, batch_size=128, device=device, generator=seed,
+                  eval_data=test, eval_every=max(1, steps // 10), progress=False)
+    figure, ax = plt.subplots(figsize=(7, 3))
+    plot_loss_curves(history, ax=ax, window=25, label_prefix="train ", log=True)
+    tests = torch.tensor(history.eval_metrics)
+    for k in range(2):
+        ax.plot(history.eval_steps, tests[:, k].numpy(), "o--", label=f"test {history.task_names[k]}")
+    ax.legend(fontsize=7)
+    ax.set_title(f"{model}, p = {correlation:+.2f}, seed {seed}: final test MSE "
+                 f"{tests[-1].mean().item():.3f}", fontsize=10)
+    return figure
+
+
+def correlation_explorer(*, device: str = "auto", n_train: int = 5000, steps: int = 600) -> Explorer:
+    """Pick the task correlation, a model and a seed; the model trains (a second or two) and its curves are drawn."""
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        controls: dict[str, Any] = {"correlation": 0.5, "model": "MMoE", "seed": 0}
+    else:
+        controls = {
+            "correlation": widgets.FloatSlider(value=0.5, min=-1.0, max=1.0, step=0.1, description="p",
+                                               continuous_update=False),
+            "model": widgets.Dropdown(options=list(CORRELATION_MODELS), value="MMoE", description="model"),
+            "seed": widgets.IntSlider(value=0, min=0, max=9, description="seed", continuous_update=False),
+        }
+    return Explorer(lambda **v: draw_correlation_run(n_train=n_train, steps=steps, device=device, **v), controls,
+                    title="Negative transfer explorer (each change trains a model)")
