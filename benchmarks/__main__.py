@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ["conditioning", "weighting"]
+BENCHMARKS = ["conditioning", "weighting", "episodes"]
 
 
 def main() -> None:

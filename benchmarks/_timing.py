@@ -12,12 +12,14 @@ from mtml_lib.device import synchronize
 
 
 def time_side_by_side(fns: Sequence[Callable[[], object]], *, device: torch.device, warmup: int = 5,
-                      rounds: int = 15, calls: int = 5) -> list[float]:
+                      rounds: int = 15, calls: int = 5, min_seconds: float = 0.0) -> list[float]:
     """Median seconds per call of each function, measured in alternating rounds.
 
     Alternating (a few calls of each, round after round) exposes every function to
     the same machine conditions, so their ratio is stable even when the absolute
-    times drift.
+    times drift. Each round calls a function ``calls`` times, or more until
+    ``min_seconds`` have passed, so a fast function is not timed from a single call
+    made with the caches the previous (slow) one left cold.
     """
     for fn in fns:
         for _ in range(warmup):
@@ -26,11 +28,14 @@ def time_side_by_side(fns: Sequence[Callable[[], object]], *, device: torch.devi
     for _ in range(rounds):
         for fn, bucket in zip(fns, samples):
             synchronize(device)
-            start = time.perf_counter()
-            for _ in range(calls):
+            start, done = time.perf_counter(), 0
+            while done < calls or time.perf_counter() - start < min_seconds:
                 fn()
+                done += 1
+                if done >= calls:
+                    synchronize(device)
             synchronize(device)
-            bucket.append((time.perf_counter() - start) / calls)
+            bucket.append((time.perf_counter() - start) / done)
     return [statistics.median(bucket) for bucket in samples]
 
 

@@ -6,7 +6,8 @@ r"""Diagnostics of multi-task learning.
   single-task models (positive: better than single-task);
 * :func:`task_affinity` and :func:`best_grouping`: TAG's inter-task affinity (one-step
   lookahead) and the task grouping it suggests;
-* :func:`auc`: the area under the ROC curve (rank statistic).
+* :func:`auc`: the area under the ROC curve (rank statistic);
+* :func:`confidence_interval`: mean and 95% half-width over test episodes.
 
 Example:
     >>> import torch
@@ -29,7 +30,8 @@ import torch
 from ._validation import check_int, check_tensor
 from .weighting.base import per_task_gradients
 
-__all__ = ["gradient_cosine", "delta_m", "task_affinity", "grouping_score", "best_grouping", "partitions", "auc"]
+__all__ = ["gradient_cosine", "delta_m", "task_affinity", "grouping_score", "best_grouping", "partitions", "auc",
+           "confidence_interval"]
 
 
 def gradient_cosine(losses: torch.Tensor, shared_parameters: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -168,3 +170,17 @@ def auc(scores: torch.Tensor, labels: torch.Tensor) -> float:
     ranks[order] = average_rank[inverse]
     rank_sum = ranks[labels].sum().item()
     return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+
+
+def confidence_interval(values: torch.Tensor | Sequence[float], *, z: float = 1.96) -> tuple[float, float]:
+    """Mean and half-width of the 95% confidence interval, ``z * std / sqrt(n)``, as few-shot papers report.
+
+    Example:
+        >>> mean, half = confidence_interval([0.8, 0.9, 1.0, 0.9])
+        >>> round(mean, 3), round(half, 3)
+        (0.9, 0.08)
+    """
+    values = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
+    if values.numel() < 2:
+        raise ValueError(f"`values` must hold at least 2 numbers; got {values.numel()}.")
+    return float(values.mean()), float(z * values.std() / values.numel() ** 0.5)

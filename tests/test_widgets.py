@@ -70,3 +70,17 @@ def test_correlation_explorer_trains_the_chosen_model():
     explorer.controls["correlation"].value = -0.5
     assert explorer.draws == 3
     assert explorer.figure.axes[0].get_title().startswith("shared-bottom, p = -0.50, seed 0: final test MSE")
+
+
+def test_episode_explorer_draws_the_chosen_episode():
+    import torch
+
+    from mtml_lib.data.fewshot import FewShotDataset
+
+    data = FewShotDataset(torch.rand(12, 6, 28, 28), alphabets=["x"] * 6 + ["y"] * 6)
+    explorer = widgets.episode_explorer(data)
+    assert explorer.params["alphabet"] == "any alphabet"
+    explorer.controls["alphabet"].value = "y"
+    explorer.controls["n_way"].value = 3
+    assert explorer.draws == 3
+    assert explorer.figure.texts[0].get_text() == "3-way 1-shot episode from y"

@@ -28,7 +28,7 @@ from ..tasks import multilabel, multitask_classification
 from .plots import plot_regression_task, show_images
 
 __all__ = ["Explorer", "task_explorer", "draw_task", "conditioning_explorer", "draw_conditioning",
-           "correlation_explorer", "draw_correlation_run", "CORRELATION_MODELS"]
+           "correlation_explorer", "draw_correlation_run", "CORRELATION_MODELS", "episode_explorer", "draw_episode"]
 
 
 def _in_kernel() -> bool:
@@ -301,3 +301,45 @@ def correlation_explorer(*, device: str = "auto", n_train: int = 5000, steps: in
         }
     return Explorer(lambda **v: draw_correlation_run(n_train=n_train, steps=steps, device=device, **v), controls,
                     title="Negative transfer explorer (each change trains a model)")
+
+
+def draw_episode(dataset, *, n_way: int = 5, k_shot: int = 1, alphabet: str = "any alphabet", seed: int = 0,
+                 n_query: int = 2):
+    """Draw one N-way K-shot episode: the support set D_tr (one row per label) and the query set D_test."""
+    from ..data.episodes import EpisodeSampler
+
+    pool = dataset if alphabet == "any alphabet" else dataset.subset(
+        [c for c, a in enumerate(dataset.alphabets) if a == alphabet], name=alphabet)
+    n_way = min(n_way, pool.num_classes)
+    episode = EpisodeSampler(pool, n_way=n_way, k_shot=k_shot, n_query=n_query, batch_size=1, generator=seed,
+                             device="cpu").sample()
+    columns = k_shot + 1 + n_query
+    figure, axes = plt.subplots(n_way, columns, figsize=(0.9 * columns, 0.95 * n_way + 0.4), squeeze=False)
+    for label in range(n_way):
+        support = episode.support_x[0][episode.support_y[0] == label]
+        query = episode.query_x[0][episode.query_y[0] == label]
+        show_images(support[:, 0], axes=axes[label, :k_shot])
+        show_images(query[:, 0], axes=axes[label, k_shot + 1:], cmap="Blues")
+        axes[label, k_shot].axis("off")
+        axes[label, 0].set_ylabel(f"label {label}", rotation=0, labelpad=22, fontsize=8)
+    axes[0, 0].set_title("D_tr (support)", fontsize=8, loc="left")
+    axes[0, k_shot + 1].set_title("D_test (query)", fontsize=8, loc="left")
+    figure.suptitle(f"{n_way}-way {k_shot}-shot episode from {pool.name}", fontsize=10)
+    return figure
+
+
+def episode_explorer(dataset, *, seed: int = 0) -> Explorer:
+    """Draw episodes from ``dataset``: pick N, K and an alphabet (or any), and a seed."""
+    alphabets = ["any alphabet", *dataset.alphabet_names]
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        controls: dict[str, Any] = {"n_way": 5, "k_shot": 1, "alphabet": alphabets[0], "seed": seed}
+    else:
+        controls = {
+            "n_way": widgets.IntSlider(value=5, min=2, max=10, description="N (way)"),
+            "k_shot": widgets.IntSlider(value=1, min=1, max=5, description="K (shot)"),
+            "alphabet": widgets.Dropdown(options=alphabets, value=alphabets[0], description="alphabet"),
+            "seed": widgets.IntSlider(value=seed, min=0, max=99, description="seed"),
+        }
+    return Explorer(lambda **v: draw_episode(dataset, **v), controls, title="Episode explorer")

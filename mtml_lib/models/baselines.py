@@ -1,0 +1,92 @@
+r"""Few-shot classifiers that involve no meta-learning: what a meta-learner must beat.
+
+Both work on whole batches of episodes (:class:`~mtml_lib.data.episodes.EpisodeBatch`)
+and return query logits ``(B, N*Q, N)``:
+
+* :func:`nearest_neighbour`: label each query with the label of its closest support
+  image (Euclidean, in pixel space or in the space of an ``embed`` function);
+* :func:`train_from_scratch`: fit a fresh classifier on each episode's support set
+  :math:`\mathcal{D}^{tr}` alone, as if the task were the only one in the world. All
+  B classifiers train together in one batched kernel (independent networks, as in
+  notebook 02).
+
+Example:
+    >>> import torch
+    >>> from mtml_lib.data.fewshot import FewShotDataset
+    >>> from mtml_lib.data.episodes import EpisodeSampler
+    >>> data = FewShotDataset(torch.rand(10, 5, 28, 28), alphabets=["a"] * 10)
+    >>> episode = EpisodeSampler(data, n_way=3, k_shot=1, n_query=2, batch_size=4, generator=0).sample()
+    >>> nearest_neighbour(episode).shape
+    torch.Size([4, 6, 3])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from .._validation import check_float, check_int
+from ..seeding import make_generator
+from .batched import StackedMLP
+
+__all__ = ["nearest_neighbour", "train_from_scratch", "accuracy_per_episode"]
+
+
+def _flat(x: torch.Tensor) -> torch.Tensor:
+    return x.reshape(*x.shape[:2], -1)  # (B, S, pixels)
+
+
+@torch.no_grad()
+def nearest_neighbour(episode, *, embed: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+    """1-nearest-neighbour query logits: 0 for the nearest support image's label, -inf elsewhere.
+
+    Args:
+        episode: an episode batch.
+        embed: maps images ``(M, 1, H, W)`` to features ``(M, D)``; None compares pixels.
+    """
+    B, N = episode.batch_size, episode.n_way
+    if embed is None:
+        support, query = _flat(episode.support_x), _flat(episode.query_x)
+    else:
+        support = embed(episode.support_x.flatten(0, 1)).reshape(B, episode.support_x.shape[1], -1)
+        query = embed(episode.query_x.flatten(0, 1)).reshape(B, episode.query_x.shape[1], -1)
+    distances = torch.cdist(query, support)  # (B, NQ, NK)
+    nearest = episode.support_y.gather(1, distances.argmin(dim=2))  # (B, NQ)
+    logits = torch.full((B, query.shape[1], N), float("-inf"), device=query.device)
+    return logits.scatter_(2, nearest.unsqueeze(2), 0.0)
+
+
+def train_from_scratch(episode, *, hidden: Sequence[int] = (), steps: int = 100, lr: float = 0.1,
+                       generator: int | torch.Generator | None = 0) -> torch.Tensor:
+    """Train one classifier per episode on its support set only; return query logits ``(B, N*Q, N)``.
+
+    Args:
+        episode: an episode batch.
+        hidden: hidden widths of each classifier (``()``: logistic regression on pixels).
+        steps: full-batch Adam steps on the support set.
+        lr: Adam's learning rate.
+        generator: seeds the classifiers' initial weights.
+    """
+    steps = check_int("steps", steps, minimum=1)
+    lr = check_float("lr", lr, minimum=0.0, strict_minimum=True)
+    support, query = _flat(episode.support_x), _flat(episode.query_x)  # (B, S, P)
+    B, N = episode.batch_size, episode.n_way
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(torch.randint(2**31, (1,), generator=make_generator(generator))))
+        nets = StackedMLP(num_tasks=B, in_features=support.shape[-1], hidden=hidden, out_features=N).to(support.device)
+    optimizer = torch.optim.Adam(nets.parameters(), lr=lr)
+    with torch.enable_grad():
+        for _ in range(steps):
+            optimizer.zero_grad()
+            logits = nets.forward_padded(support)  # (B, S, N): episode b's classifier on episode b's support
+            F.cross_entropy(logits.reshape(-1, N), episode.support_y.reshape(-1)).backward()
+            optimizer.step()
+    with torch.no_grad():
+        return nets.forward_padded(query)
+
+
+def accuracy_per_episode(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Fraction of correct query predictions in each episode: ``(B,)``."""
+    return (logits.argmax(dim=-1) == labels).float().mean(dim=1)
