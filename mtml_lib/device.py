@@ -20,7 +20,8 @@ from collections.abc import Iterator
 
 import torch
 
-__all__ = ["ENV_VAR", "get_device", "available_devices", "autocast", "supports_bf16", "synchronize"]
+__all__ = ["ENV_VAR", "get_device", "available_devices", "autocast", "supports_bf16", "synchronize", "rng_state",
+           "set_rng_state"]
 
 ENV_VAR = "MTML_DEVICE"
 _KINDS = ("cpu", "cuda", "mps")
@@ -127,3 +128,22 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
     elif device.type == "mps":
         torch.mps.synchronize()
+
+
+def rng_state(device: torch.device) -> dict:
+    """The global random states that code running on ``device`` draws from (for checkpoints)."""
+    state = {"cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    elif device.type == "mps":
+        state["mps"] = torch.mps.get_rng_state()
+    return state
+
+
+def set_rng_state(device: torch.device, state: dict) -> None:
+    """Restore what :func:`rng_state` saved."""
+    torch.set_rng_state(state["cpu"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+    elif device.type == "mps" and "mps" in state:
+        torch.mps.set_rng_state(state["mps"])

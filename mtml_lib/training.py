@@ -35,7 +35,14 @@ from .device import get_device
 from .seeding import make_generator
 from .weighting import Weighting, get_weighting
 
-__all__ = ["History", "fit", "evaluate", "task_losses"]
+
+def meta_train(*args, **kwargs):
+    """Meta-train a black-box learner: see :func:`mtml_lib.meta_training.meta_train` (same function)."""
+    from .meta_training import meta_train as _meta_train
+
+    return _meta_train(*args, **kwargs)
+
+__all__ = ["History", "fit", "evaluate", "task_losses", "meta_train"]
 
 
 @dataclass

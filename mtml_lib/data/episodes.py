@@ -40,7 +40,7 @@ from ..seeding import make_generator
 from .fewshot import FewShotDataset
 from .synthetic import AMPLITUDE_RANGE, PHASE_RANGE, X_RANGE
 
-__all__ = ["EpisodeBatch", "EpisodeSampler", "RegressionEpisode", "SinusoidEpisodeSampler"]
+__all__ = ["EpisodeBatch", "EpisodeSampler", "SamplerCycle", "RegressionEpisode", "SinusoidEpisodeSampler"]
 
 
 @dataclass
@@ -214,6 +214,49 @@ class EpisodeSampler:
         return images, torch.nn.functional.one_hot(labels, N).float()
 
 
+class _JointGenerator:
+    """The generators of several samplers, saved and restored as one (for checkpoints)."""
+
+    def __init__(self, cycle: "SamplerCycle"):
+        self.cycle = cycle
+
+    def get_state(self):
+        return {"turn": self.cycle.turn, "states": [s.generator.get_state() for s in self.cycle.samplers]}
+
+    def set_state(self, state) -> None:
+        self.cycle.turn = state["turn"]
+        for sampler, saved in zip(self.cycle.samplers, state["states"]):
+            sampler.generator.set_state(saved)
+
+
+class SamplerCycle:
+    """Draws from several samplers in turn: e.g. 1- to 4-shot episodes, for a learner that must
+    handle any number of shots.
+
+    Example:
+        >>> import torch
+        >>> from mtml_lib.data.fewshot import FewShotDataset
+        >>> data = FewShotDataset(torch.rand(6, 6, 28, 28), alphabets=["a"] * 6)
+        >>> cycle = SamplerCycle([EpisodeSampler(data, n_way=2, k_shot=k, n_query=1, batch_size=3, generator=k)
+        ...                       for k in (1, 2)])
+        >>> [cycle.sample().k_shot for _ in range(3)]
+        [1, 2, 1]
+    """
+
+    def __init__(self, samplers):
+        self.samplers = list(samplers)
+        if not self.samplers:
+            raise ValueError("`samplers` must hold at least one sampler; got none.")
+        self.turn = 0
+        self.generator = _JointGenerator(self)
+        self.device = self.samplers[0].device
+
+    def sample(self):
+        sampler = self.samplers[self.turn % len(self.samplers)]
+        self.turn += 1
+        return sampler.sample()
+
+
 @dataclass
 class RegressionEpisode:
     """A batch of regression tasks: ``support_x, support_y (B, K, 1)``, ``query_x, query_y (B, Q, 1)``,
@@ -229,6 +272,10 @@ class RegressionEpisode:
     @property
     def batch_size(self) -> int:
         return self.support_x.shape[0]
+
+    def to(self, device: str | torch.device) -> "RegressionEpisode":
+        target = get_device(device)
+        return RegressionEpisode(*(getattr(self, f.name).to(target) for f in fields(self)))
 
 
 class SinusoidEpisodeSampler:

@@ -1,4 +1,4 @@
-"""Plain building blocks: a multi-layer perceptron.
+"""Plain building blocks: a multi-layer perceptron and a small convolutional image encoder.
 
 Example:
     >>> import torch
@@ -16,7 +16,7 @@ from torch import nn
 
 from .._validation import check_int
 
-__all__ = ["MLP", "normalize_hidden"]
+__all__ = ["MLP", "ConvEncoder", "normalize_hidden"]
 
 
 def normalize_hidden(hidden: int | Sequence[int], *, param: str = "hidden", allow_empty: bool = False) -> tuple[int, ...]:
@@ -56,3 +56,33 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+
+class ConvEncoder(nn.Module):
+    """Images ``(M, 1, H, W)`` -> features ``(M, out_features)``.
+
+    Blocks of ``3x3 conv -> batch norm -> ReLU -> 2x2 max-pool`` (the standard few-shot
+    encoder, narrower so that a laptop CPU can meta-train it), then a linear layer.
+
+    Args:
+        channels: output channels of each block (one block per entry).
+        out_features: size of the feature vector.
+        image_size: side of the square input images.
+    """
+
+    def __init__(self, *, channels: Sequence[int] = (32, 32, 64), out_features: int = 64, image_size: int = 28):
+        super().__init__()
+        widths = (1, *normalize_hidden(channels, param="channels"))
+        blocks: list[nn.Module] = []
+        side = check_int("image_size", image_size, minimum=2)
+        for a, b in zip(widths[:-1], widths[1:]):
+            blocks += [nn.Conv2d(a, b, 3, padding=1), nn.BatchNorm2d(b), nn.ReLU(), nn.MaxPool2d(2)]
+            side //= 2
+        if side < 1:
+            raise ValueError(f"`channels` has too many blocks ({len(widths) - 1}) for {image_size}x{image_size} images.")
+        self.blocks = nn.Sequential(*blocks)
+        self.out = nn.Linear(widths[-1] * side * side, check_int("out_features", out_features, minimum=1))
+        self.out_features = out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.blocks(x).flatten(1))  # (M, out_features)

@@ -60,11 +60,15 @@ def nearest_neighbour(episode, *, embed: Callable[[torch.Tensor], torch.Tensor] 
 
 def train_from_scratch(episode, *, hidden: Sequence[int] = (), steps: int = 100, lr: float = 0.1,
                        generator: int | torch.Generator | None = 0) -> torch.Tensor:
-    """Train one classifier per episode on its support set only; return query logits ``(B, N*Q, N)``.
+    """Train one model per episode on its support set only; return its query predictions.
+
+    For a classification episode: query logits ``(B, N*Q, N)`` of a classifier trained
+    with cross-entropy. For a regression episode (sinusoids): predictions ``(B, Q, 1)``
+    of a regressor trained with the squared error.
 
     Args:
-        episode: an episode batch.
-        hidden: hidden widths of each classifier (``()``: logistic regression on pixels).
+        episode: an episode batch (:class:`EpisodeBatch` or :class:`RegressionEpisode`).
+        hidden: hidden widths of each model (``()``: a linear model on the inputs).
         steps: full-batch Adam steps on the support set.
         lr: Adam's learning rate.
         generator: seeds the classifiers' initial weights.
@@ -72,16 +76,23 @@ def train_from_scratch(episode, *, hidden: Sequence[int] = (), steps: int = 100,
     steps = check_int("steps", steps, minimum=1)
     lr = check_float("lr", lr, minimum=0.0, strict_minimum=True)
     support, query = _flat(episode.support_x), _flat(episode.query_x)  # (B, S, P)
-    B, N = episode.batch_size, episode.n_way
+    regression = not hasattr(episode, "n_way")
+    B = episode.batch_size
+    outputs = 1 if regression else episode.n_way
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(torch.randint(2**31, (1,), generator=make_generator(generator))))
-        nets = StackedMLP(num_tasks=B, in_features=support.shape[-1], hidden=hidden, out_features=N).to(support.device)
+        nets = StackedMLP(num_tasks=B, in_features=support.shape[-1], hidden=hidden, out_features=outputs)
+    nets = nets.to(support.device)
     optimizer = torch.optim.Adam(nets.parameters(), lr=lr)
     with torch.enable_grad():
         for _ in range(steps):
             optimizer.zero_grad()
-            logits = nets.forward_padded(support)  # (B, S, N): episode b's classifier on episode b's support
-            F.cross_entropy(logits.reshape(-1, N), episode.support_y.reshape(-1)).backward()
+            predictions = nets.forward_padded(support)  # (B, S, out): episode b's model on episode b's support
+            if regression:
+                loss = F.mse_loss(predictions, episode.support_y)
+            else:
+                loss = F.cross_entropy(predictions.reshape(-1, outputs), episode.support_y.reshape(-1))
+            loss.backward()
             optimizer.step()
     with torch.no_grad():
         return nets.forward_padded(query)
