@@ -145,3 +145,21 @@ def test_nearest_neighbour_exercise(capsys):
     assert verdict(capsys, check_nearest_neighbour, right).startswith("[ok]")
     assert "nearest support" in verdict(capsys, check_nearest_neighbour, farthest)
     assert verdict(capsys, check_nearest_neighbour, across_episodes).startswith("[wrong]")
+
+
+def test_homework_input_exercise(capsys):
+    import torch
+
+    from mtml_lib.grading.blackbox import check_homework_input
+
+    def right(images, labels):
+        hidden = torch.cat([labels[:, :-1], torch.zeros_like(labels[:, -1:])], dim=1)
+        B, rows, N, P = images.shape
+        return torch.cat([images, hidden], dim=-1).reshape(B, rows * N, P + N)
+
+    def leaks(images, labels):
+        B, rows, N, P = images.shape
+        return torch.cat([images, labels], dim=-1).reshape(B, rows * N, P + N)
+
+    assert verdict(capsys, check_homework_input, right).startswith("[ok]")
+    assert "must be zeroed" in verdict(capsys, check_homework_input, leaks)
