@@ -9,6 +9,9 @@ BIN    := $(VENV)/bin
 PORT   ?= 8888
 # yes: JupyterLab opens your default browser (when there is one); no: only print the link.
 OPEN_BROWSER ?= yes
+# student: the student workbook (exercise solutions stripped, built into student/ once and then
+# left alone, since it holds your work); instructor: notebooks/ with every solution.
+WORKBOOK ?= student
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-x -k digits"`.
 PYTEST_ARGS ?=
 # Optional extra package index for torch, e.g. https://download.pytorch.org/whl/cpu
@@ -31,8 +34,11 @@ $(VENV)/.installed: requirements/lock.txt pyproject.toml
 # JupyterLab refuses to run as root without --allow-root (containers, CI machines).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
+LAB_ROOT := $(if $(filter instructor,$(WORKBOOK)),notebooks,student)
+
 lab: $(VENV)/.installed
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks $(ALLOW_ROOT) \
+	$(if $(filter instructor,$(WORKBOOK)),,$(BIN)/mtml workbook --out student)
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=$(LAB_ROOT) $(ALLOW_ROOT) \
 		--ServerApp.open_browser=$(if $(filter yes,$(OPEN_BROWSER)),True,False) --LabApp.news_url=None
 
 test: $(VENV)/.installed

@@ -58,6 +58,12 @@ def test_exercise_2(capsys):
     wrong = verdict(capsys, check_regime_answers, {**right, "face_attributes": "multi-task classification"})
     assert wrong.startswith("[wrong]") and "['face_attributes']" in wrong
     assert "is not one of" in verdict(capsys, check_regime_answers, {**right, "face_attributes": "transfer learning"})
+    assert verdict(capsys, check_regime_answers, lambda: right).startswith("[ok]")
+
+    def stub():
+        raise NotImplementedError()
+
+    assert verdict(capsys, check_regime_answers, stub).startswith("[not yet]")
 
 
 def test_film_exercise(capsys):

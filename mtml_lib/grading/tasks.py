@@ -51,10 +51,13 @@ def check_multiple_of_3_task(make_task: Callable[[str], Task]) -> None:
     run_check("Exercise 1: the 'multiple of 3' task", check)
 
 
-def check_regime_answers(answers: dict[str, str]) -> None:
-    """Exercise 2: name the regime of each scenario."""
+def check_regime_answers(answers: dict[str, str] | Callable[[], dict[str, str]]) -> None:
+    """Exercise 2: name the regime of each scenario (a dict, or a function returning it)."""
 
     def check() -> None:
+        nonlocal answers
+        if callable(answers):
+            answers = answers()  # inside the check: a stub's NotImplementedError becomes "[not yet]"
         assert isinstance(answers, dict), "`answers` should be a dict from scenario to regime name."
         unknown = sorted(set(answers.values()) - set(REGIMES))
         assert not unknown, f"use the names in REGIMES; {unknown} is not one of {list(REGIMES)}."

@@ -1,0 +1,183 @@
+"""Trusted grader of HW1 (instructor only: never released). See mtml_lib.grading.trusted.
+
+Probes run in the untrusted process on the submission's objects and return raw data;
+checks compare that data with the reference solution's, in plain Python.
+"""
+
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from _compare import close, finite, shape  # noqa: E402
+
+EXPERIMENT_STEPS = 300
+MSE_BAND = 0.3  # documented in the notebook's hidden test: the reference reaches well below it
+
+
+def probe_multihead(ns):
+    import torch
+
+    torch.manual_seed(0)
+    model = ns["MultiHeadModel"](in_features=4, out_features=2, num_tasks=3, hidden=8)
+    x = torch.randn(6, 4, generator=torch.Generator().manual_seed(1))
+    task_id = torch.tensor([0, 1, 2, 2, 1, 0])
+    out = model(x, task_id)
+    alone = torch.cat([model(x[i:i + 1], task_id[i:i + 1]) for i in range(6)])
+    shared = {id(p) for p in model.shared_parameters()}
+    out[task_id == 0].sum().backward()
+    params = [{"shared": id(p) in shared, "numel": p.numel(),
+               "grad": 0.0 if p.grad is None else float(p.grad.abs().sum())} for p in model.parameters()]
+    return {"out": out.detach(), "alone": alone.detach(), "params": params}
+
+
+def probe_film(ns):
+    import torch
+
+    torch.manual_seed(0)
+    film = ns["FiLMModel"](in_features=4, out_features=2, num_tasks=3, hidden=8)
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(5, 4, generator=g)
+    first = film(x, torch.zeros(5, dtype=torch.long)).detach()
+    last = film(x, torch.full((5,), 2)).detach()
+    shapes = [list(p.shape) for p in film.task_parameters()]
+    tasks = torch.tensor([0, 1, 0, 1, 2])
+    moved = []
+    with torch.no_grad():
+        base = film(x, tasks)
+        for p in film.task_parameters():  # one tensor at a time: each must act on its task's rows
+            saved = p[1].clone()
+            p[1].add_(torch.randn(p.shape[1], generator=g))
+            moved.append(film(x, tasks))
+            p[1].copy_(saved)
+    return {"first": first, "last": last, "shapes": shapes, "base": base, "moved": moved, "tasks": tasks}
+
+
+def probe_uncertainty(ns):
+    import torch
+
+    method = ns["MyUncertaintyWeighting"](num_tasks=2)
+    (s,) = method.parameters()
+    start, trainable = s.detach().clone(), bool(s.requires_grad)
+    with torch.no_grad():
+        s.copy_(torch.tensor([0.3, -0.7]))
+    losses = torch.tensor([2.0, 0.5], requires_grad=True)
+    value = method.objective(losses)
+    value.backward()
+    weights = method.loss_weights(losses)
+    theta = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    second = ns["MyUncertaintyWeighting"](num_tasks=2)
+    applied = second.combine(torch.stack([theta[0] ** 2, 3 * theta[1] ** 2]), [theta])
+    return {"start": start, "trainable": trainable, "value": float(value), "s_grad": s.grad, "losses_grad": losses.grad,
+            "weights": weights.detach(), "weights_need_grad": bool(weights.requires_grad), "applied": applied.detach(),
+            "theta_grad": theta.grad}
+
+
+def probe_experiment(ns):
+    import torch
+
+    from mtml_lib.data.multitask import MultiTaskDataset
+    from mtml_lib.data.synthetic import related_sinusoids
+    from mtml_lib.training import fit
+
+    returned = ns["run_experiment"](steps=EXPERIMENT_STEPS, seed=0)
+    train = MultiTaskDataset.sample(related_sinusoids(4, relatedness=-0.5), 50, generator=0)
+    test = MultiTaskDataset.sample(related_sinusoids(4, relatedness=-0.5, noise=0.0), 500, generator=1)
+    independent = {}
+    for name, cls in (("multihead", ns["MultiHeadModel"]), ("film", ns["FiLMModel"])):
+        torch.manual_seed(0)
+        model = cls(in_features=1, out_features=1, num_tasks=4, hidden=64)
+        history = fit(model, train, ns["MyUncertaintyWeighting"](num_tasks=4), steps=EXPERIMENT_STEPS, lr=3e-3,
+                      batch_size=32, device="cpu", generator=0, eval_data=test, progress=False)
+        independent[name] = sum(history.final_metrics) / 4
+    return {"returned": {k: (v if isinstance(v, float) else repr(v)) for k, v in dict(returned).items()},
+            "independent": independent}
+
+
+PROBES = {
+    "test_multihead": probe_multihead,
+    "test_film": probe_film,
+    "test_uncertainty": probe_uncertainty,
+    "test_experiment": probe_experiment,
+}
+
+
+def output_shape(got, ref):
+    return shape(got["out"]) == [6, 2] and finite(got["out"]), "one output row per input row"
+
+
+def rows_independent(got, ref):
+    return close(got["out"], got["alone"], 1e-5), "a row's output must not depend on the rest of the batch"
+
+
+def shared_is_the_trunk(got, ref):
+    sizes = sorted(p["numel"] for p in got["params"] if p["shared"])
+    want = sorted(p["numel"] for p in ref["params"] if p["shared"])
+    total = sum(p["numel"] for p in got["params"]) == sum(p["numel"] for p in ref["params"])
+    return sizes == want and total, "shared_parameters() must be exactly the two-layer trunk"
+
+
+def heads_are_separate(got, ref):
+    trained = sum(p["numel"] for p in got["params"] if not p["shared"] and p["grad"] > 0)
+    want = sum(p["numel"] for p in ref["params"] if not p["shared"] and p["grad"] > 0)
+    return trained == want and all(p["grad"] > 0 for p in got["params"] if p["shared"]), "task 0 must train only its head"
+
+
+def film_starts_shared(got, ref):
+    return shape(got["first"]) == [5, 2] and close(got["first"], got["last"], 1e-5), "gamma = 1, beta = 0 at the start"
+
+
+def film_shapes(got, ref):
+    return got["shapes"] == ref["shapes"], "four tensors of shape (num_tasks, hidden)"
+
+
+def film_routes(got, ref):
+    other = [i for i, t in enumerate(got["tasks"]) if t != 1]
+    mine = [i for i, t in enumerate(got["tasks"]) if t == 1]
+    ok = len(got["moved"]) == 4
+    for moved in got["moved"]:
+        ok = ok and close([moved[i] for i in other], [got["base"][i] for i in other], 1e-5)
+        ok = ok and not close([moved[i] for i in mine], [got["base"][i] for i in mine], 1e-4)
+    return ok, "each gamma and beta of every layer must act on its own task's rows, and only on them"
+
+
+def uncertainty_value(got, ref):
+    ok = close(got["start"], [0.0, 0.0]) and got["trainable"] and close(got["value"], ref["value"], 1e-5)
+    return ok, "s starts at 0, is trainable, and the objective follows the formula"
+
+
+def uncertainty_gradients(got, ref):
+    return close(got["s_grad"], ref["s_grad"]) and close(got["losses_grad"], ref["losses_grad"]), \
+        "the objective's gradients with respect to s and to the losses"
+
+
+def uncertainty_interface(got, ref):
+    ok = close(got["weights"], ref["weights"]) and not got["weights_need_grad"] and \
+        close(got["applied"], ref["applied"]) and close(got["theta_grad"], ref["theta_grad"])
+    return ok, "loss_weights() and the training loop's combine() with your method"
+
+
+def experiment_returns(got, ref):
+    values = got["returned"]
+    ok = set(values) == {"multihead", "film"} and all(isinstance(v, float) and 0 < v < MSE_BAND for v in values.values())
+    return ok, f"run_experiment returns both models' mean test MSE (expected below {MSE_BAND})"
+
+
+def experiment_trains(got, ref):
+    ok = all(0 < got["independent"][k] < MSE_BAND for k in ("multihead", "film"))
+    return ok, f"your models and weighting, trained by the grader, reach a mean test MSE below {MSE_BAND}"
+
+
+CHECKS = {
+    "test_multihead": [(1, output_shape), (1, rows_independent), (0.5, shared_is_the_trunk), (0.5, heads_are_separate)],
+    "test_film": [(1, film_starts_shared), (1, film_shapes), (1, film_routes)],
+    "test_uncertainty": [(1, uncertainty_value), (1, uncertainty_gradients), (1, uncertainty_interface)],
+    "test_experiment": [(1, experiment_returns), (1, experiment_trains)],
+}
+
+_LIBRARY_UNCERTAINTY = [r"(?<!My)UncertaintyWeighting", r"weighting\.uncertainty", r"""get_weighting\(\s*["']uncertainty"""]
+_LIBRARY_MODELS = [r"conditioning\s+import|models\.conditioning|get_conditioned_model"]
+FORBIDDEN = {
+    "test_multihead": _LIBRARY_MODELS,
+    "test_film": _LIBRARY_MODELS,
+    "test_uncertainty": _LIBRARY_UNCERTAINTY,
+}
