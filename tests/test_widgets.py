@@ -13,6 +13,16 @@ def test_explorer_redraws_when_a_control_moves():
     assert "4.0 sin" in explorer.figure.axes[1].get_title()
 
 
+def test_explorer_ignores_a_value_echoed_back_with_float_noise():
+    explorer = widgets.task_explorer()
+    # Chromium snaps 2.0 to its slider grid and sends back 2.0000000000000004: not a new value.
+    explorer.controls["amplitude"].value = 2.0000000000000004
+    assert explorer.controls["amplitude"].value != 2.0
+    assert explorer.draws == 1
+    explorer.controls["amplitude"].value = 2.1
+    assert explorer.draws == 2 and explorer.params["amplitude"] == 2.1
+
+
 def test_explorer_shows_only_the_controls_that_matter():
     explorer = widgets.task_explorer()
     assert explorer.controls["task"].layout.display == "none"
@@ -84,3 +94,24 @@ def test_episode_explorer_draws_the_chosen_episode():
     explorer.controls["n_way"].value = 3
     assert explorer.draws == 3
     assert explorer.figure.texts[0].get_text() == "3-way 1-shot episode from y"
+
+
+def test_gradient_explorer_redraws_and_reports_conflict():
+    explorer = widgets.gradient_explorer()
+    assert "sum: hurts task 2" in explorer.figure.axes[0].get_title()  # the default: a short, opposed g2
+    explorer.controls["angle"].value = 30.0
+    assert explorer.draws == 2 and "sum: helps both" in explorer.figure.axes[0].get_title()
+
+
+def test_prediction_explorer_shows_the_learners_answers():
+    import torch
+
+    from mtml_lib.data.fewshot import FewShotDataset
+    from mtml_lib.models.blackbox import get_blackbox_learner
+
+    data = FewShotDataset(torch.rand(8, 5, 28, 28), alphabets=["a"] * 8)
+    learner = get_blackbox_learner("hypernetwork", n_way=3, features=8, channels=(4,))
+    explorer = widgets.prediction_explorer(learner, data, n_way=3, k_shot=1)
+    explorer.controls["episode"].value = 5
+    assert explorer.draws == 2
+    assert explorer.figure.texts[0].get_text().startswith("episode 5:")

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,8 @@ from ..tasks import multilabel, multitask_classification
 from .plots import plot_regression_task, show_images
 
 __all__ = ["Explorer", "task_explorer", "draw_task", "conditioning_explorer", "draw_conditioning",
-           "correlation_explorer", "draw_correlation_run", "CORRELATION_MODELS", "episode_explorer", "draw_episode"]
+           "correlation_explorer", "draw_correlation_run", "CORRELATION_MODELS", "episode_explorer", "draw_episode",
+           "gradient_explorer", "draw_gradients", "prediction_explorer", "draw_predictions"]
 
 
 def _in_kernel() -> bool:
@@ -43,6 +45,13 @@ def _png(figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
     return buffer.getvalue()
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        numbers = isinstance(a, (int, float)) and isinstance(b, (int, float))
+        return numbers and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
 
 
 class Explorer:
@@ -79,13 +88,24 @@ class Explorer:
         else:
             self.output = widgets.Output()
             header = [widgets.HTML(f"<b>{title}</b>")] if title else []
-            self.widget = widgets.VBox([*header, widgets.HBox(list(controls.values())), self.output])
+            for control in controls.values():  # full width each; a narrow page wraps them onto more rows
+                control.layout.flex = "0 0 auto"
+            row = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+            self.widget = widgets.VBox([*header, row, self.output])
             for control in controls.values():
-                control.observe(lambda change: self.redraw(), names="value")
+                control.observe(self._on_change, names="value")
         self.redraw()
 
     def values(self) -> dict[str, Any]:
         return {name: getattr(c, "value", c) for name, c in self.controls.items()}
+
+    def _on_change(self, change):
+        # A browser snaps a float slider to its own step grid and sends the value back (2.0 comes back as
+        # 2.0000000000000004): that is not a new value, and redrawing for it can mean retraining a model.
+        values = self.values()
+        if values.keys() == self.params.keys() and all(_same(values[k], self.params[k]) for k in values):
+            return
+        self.redraw()
 
     def redraw(self):
         """Draw with the current control values; return the figure."""
@@ -192,7 +212,6 @@ def draw_conditioning(*, choice: str, relatedness: float, num_tasks: int = 4, n_
 
     The figure's title gives the average test MSE against the true functions.
     """
-    import math
 
     import numpy as np
 
@@ -322,6 +341,7 @@ def draw_episode(dataset, *, n_way: int = 5, k_shot: int = 1, alphabet: str = "a
         show_images(query[:, 0], axes=axes[label, k_shot + 1:], cmap="Blues")
         axes[label, k_shot].axis("off")
         axes[label, 0].set_ylabel(f"label {label}", rotation=0, labelpad=22, fontsize=8)
+    axes[0, 0].set_title("support" if k_shot == 1 else "support set", fontsize=8, loc="left")
     axes[0, 0].set_title("D_tr (support)", fontsize=8, loc="left")
     axes[0, k_shot + 1].set_title("D_test (query)", fontsize=8, loc="left")
     figure.suptitle(f"{n_way}-way {k_shot}-shot episode from {pool.name}", fontsize=10)
@@ -343,3 +363,94 @@ def episode_explorer(dataset, *, seed: int = 0) -> Explorer:
             "seed": widgets.IntSlider(value=seed, min=0, max=99, description="seed"),
         }
     return Explorer(lambda **v: draw_episode(dataset, **v), controls, title="Episode explorer")
+
+
+def draw_gradients(*, angle: float = 150.0, ratio: float = 0.5, c: float = 0.5):
+    """Two task gradients (``g1`` of length 1, ``g2`` at ``angle`` degrees, ``ratio`` times as long)
+    and the update four methods make of them: the sum, PCGrad, MGDA and CAGrad."""
+    from ..weighting.cagrad import cagrad
+    from ..weighting.mgda import min_norm_weights
+    from ..weighting.pcgrad import pcgrad
+
+    theta = math.radians(angle)
+    g = torch.tensor([[1.0, 0.0], [ratio * math.cos(theta), ratio * math.sin(theta)]])
+    updates = {"sum": g.sum(0), "PCGrad": pcgrad(g), "MGDA": min_norm_weights(g) @ g, f"CAGrad (c={c:.2f})": cagrad(g, c)[0]}
+    figure, ax = plt.subplots(figsize=(5.2, 4))
+    for vector, label, color in ((g[0], "g1", "tab:blue"), (g[1], "g2", "tab:orange")):
+        ax.annotate("", xy=vector.tolist(), xytext=(0, 0), arrowprops=dict(arrowstyle="->", lw=2, color=color))
+        ax.text(*(1.1 * vector).tolist(), label, color=color)
+    verdicts = []
+    for (name, u), color in zip(updates.items(), ("black", "tab:green", "tab:red", "tab:purple")):
+        ax.annotate("", xy=u.tolist(), xytext=(0, 0), arrowprops=dict(arrowstyle="->", lw=1.5, color=color, ls="--"))
+        ax.plot([], [], color=color, ls="--", label=name)
+        hurts = [i + 1 for i in range(2) if float(u @ g[i]) < -1e-9]
+        verdicts.append(f"{name}: " + (f"hurts task {hurts[0]}" if hurts else "helps both"))
+    reach = 1.2 * max(1.0, ratio, *(float(u.norm()) for u in updates.values()))
+    ax.set(xlim=(-reach, reach), ylim=(-0.4 * reach, reach), aspect="equal",
+           title=f"cos(g1, g2) = {math.cos(theta):+.2f}\n" + "; ".join(verdicts))
+    ax.title.set_fontsize(8)
+    ax.axhline(0, color="lightgray", lw=0.8)
+    ax.axvline(0, color="lightgray", lw=0.8)
+    ax.legend(fontsize=7, loc="lower left")
+    return figure
+
+
+def gradient_explorer() -> Explorer:
+    """Move the angle and the length ratio of two task gradients; see what each method makes of them."""
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        controls: dict[str, Any] = {"angle": 150.0, "ratio": 0.5, "c": 0.5}
+    else:
+        controls = {
+            "angle": widgets.FloatSlider(value=150.0, min=0.0, max=180.0, step=5.0, description="angle (deg)"),
+            "ratio": widgets.FloatSlider(value=0.5, min=0.1, max=3.0, step=0.1, description="|g2| / |g1|"),
+            "c": widgets.FloatSlider(value=0.5, min=0.0, max=0.9, step=0.1, description="CAGrad c"),
+        }
+    return Explorer(draw_gradients, controls, title="Gradient combination explorer")
+
+
+def draw_predictions(learner, dataset, *, n_way: int, k_shot: int, episode: int = 0, n_query: int = 2):
+    """One episode of ``dataset``: the support set (one row per label) and the learner's answers on the
+    queries (green: right, red: wrong)."""
+    from ..data.episodes import EpisodeSampler
+
+    device = next(learner.parameters()).device
+    batch = EpisodeSampler(dataset, n_way=n_way, k_shot=k_shot, n_query=n_query, batch_size=1, device=device,
+                           generator=episode).sample()
+    was_training = learner.training
+    learner.eval()
+    with torch.no_grad():
+        predicted = learner(batch).argmax(-1)[0].cpu()
+    learner.train(was_training)
+    batch = batch.to("cpu")
+    columns = k_shot + 1 + n_query
+    figure, axes = plt.subplots(n_way, columns, figsize=(0.9 * columns, 0.95 * n_way + 0.5), squeeze=False)
+    right = 0
+    for label in range(n_way):
+        show_images(batch.support_x[0][batch.support_y[0] == label][:, 0], axes=axes[label, :k_shot])
+        axes[label, k_shot].axis("off")
+        queries = (batch.query_y[0] == label).nonzero()[:, 0]
+        show_images(batch.query_x[0][queries][:, 0], axes=axes[label, k_shot + 1:], cmap="Greys",
+                    titles=[f"-> {int(predicted[q])}" for q in queries])
+        for ax, q in zip(axes[label, k_shot + 1:], queries):
+            correct = int(predicted[q]) == label
+            right += correct
+            for spine in ax.spines.values():
+                spine.set(color="tab:green" if correct else "tab:red", linewidth=2.5)
+        axes[label, 0].set_ylabel(f"label {label}", rotation=0, labelpad=22, fontsize=8)
+    axes[0, 0].set_title("support" if k_shot == 1 else "support set", fontsize=8, loc="left")
+    figure.suptitle(f"episode {episode}: {right} of {n_way * n_query} queries right", fontsize=10)
+    return figure
+
+
+def prediction_explorer(learner, dataset, *, n_way: int, k_shot: int) -> Explorer:
+    """Step through episodes of ``dataset`` and see the meta-trained ``learner``'s answers."""
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        controls: dict[str, Any] = {"episode": 0}
+    else:
+        controls = {"episode": widgets.IntSlider(value=0, min=0, max=99, description="episode")}
+    return Explorer(lambda **v: draw_predictions(learner, dataset, n_way=n_way, k_shot=k_shot, **v), controls,
+                    title="Prediction explorer")
