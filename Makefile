@@ -12,6 +12,8 @@ OPEN_BROWSER ?= yes
 # student: the student workbook (exercise solutions stripped, built into student/ once and then
 # left alone, since it holds your work); instructor: notebooks/ with every solution.
 WORKBOOK ?= student
+# Where the student workbook is built and served from.
+STUDENT ?= student
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-x -k digits"`.
 PYTEST_ARGS ?=
 # Optional extra package index for torch, e.g. https://download.pytorch.org/whl/cpu
@@ -21,7 +23,7 @@ TORCH_INDEX ?=
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 
-.PHONY: lab test unit nbval notebooks lock bench clean
+.PHONY: lab test unit browser nbval notebooks lock bench clean
 
 # The environment is rebuilt when the lock file or pyproject.toml changes.
 $(VENV)/.installed: requirements/lock.txt pyproject.toml
@@ -34,19 +36,25 @@ $(VENV)/.installed: requirements/lock.txt pyproject.toml
 # JupyterLab refuses to run as root without --allow-root (containers, CI machines).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
-LAB_ROOT := $(if $(filter instructor,$(WORKBOOK)),notebooks,student)
+LAB_ROOT := $(if $(filter instructor,$(WORKBOOK)),notebooks,$(STUDENT))
 
 lab: $(VENV)/.installed
-	$(if $(filter instructor,$(WORKBOOK)),,$(BIN)/mtml workbook --out student)
+	$(if $(filter instructor,$(WORKBOOK)),,$(BIN)/mtml workbook --out $(STUDENT))
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=$(LAB_ROOT) $(ALLOW_ROOT) \
 		--ServerApp.open_browser=$(if $(filter yes,$(OPEN_BROWSER)),True,False) --LabApp.news_url=None
 
 test: $(VENV)/.installed
+	sh tools/install_browser.sh
 	$(BIN)/python -m pytest tests $(NOTEBOOKS) $(NBVAL) $(PYTEST_ARGS)
 
 # The fast edit-test loop: library unit tests only, no notebooks.
 unit: $(VENV)/.installed
 	$(BIN)/python -m pytest tests -m "not slow and not browser" $(PYTEST_ARGS)
+
+# The student's view in headless Chromium (JupyterLab started by `make lab`); screenshots in artifacts/browser/.
+browser: $(VENV)/.installed
+	sh tools/install_browser.sh
+	$(BIN)/python -m pytest tests/test_browser.py $(PYTEST_ARGS)
 
 nbval: $(VENV)/.installed
 	$(BIN)/python -m pytest $(NOTEBOOKS) $(NBVAL) $(PYTEST_ARGS)
