@@ -205,6 +205,27 @@ def autograde(course: pathlib.Path, assignment: str, *, cell_timeout: int = 30, 
     return scores
 
 
+def _train(parser: argparse.ArgumentParser, args) -> None:
+    from .experiment import ConfigError, load_config, run
+
+    try:
+        config = load_config(args.config)  # checked completely before any process joins a group
+    except ConfigError as error:
+        parser.exit(2, f"mtml train: {args.config}: {error}\n")
+    results = run(config, progress=not args.no_progress)
+    if results is None:
+        return
+    line = (f"{config.learner} on {config.dataset}: {results['steps']} steps x {results['episodes_per_step']} episodes "
+            f"({results['world_size']} process(es), {results['device']}) in {results['train_seconds']:.1f} s")
+    if "test" in results:
+        test = results["test"]
+        scale = 100 if results["metric"] == "accuracy" else 1
+        line += (f"; meta-test {results['metric']} {scale * test['mean']:.{1 if scale == 100 else 4}f}"
+                 f" ± {scale * test['half_width']:.{1 if scale == 100 else 4}f} over {test['episodes']} episodes")
+    print(line)
+    print(f"results and checkpoint in {config.checkpoint_dir}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="mtml", description=__doc__.split("\n\n")[0])
     parser.add_argument("--course", help="the nbgrader course folder (default: notebooks/homework)")
@@ -223,7 +244,17 @@ def main(argv: list[str] | None = None) -> None:
     collecting.add_argument("folder")
     grades = commands.add_parser("grades", help="export the grade table (CSV)")
     grades.add_argument("--out", default="grades.csv")
+    train = commands.add_parser("train", help="meta-train from a TOML config (data-parallel under torchrun)",
+                                description="Meta-train a black-box learner from a TOML config (see "
+                                            "mtml_lib.experiment); under `torchrun --nproc_per_node=N --no-python "
+                                            "mtml train CONFIG` the run is data-parallel.")
+    train.add_argument("config")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+
+    if args.command == "train":
+        _train(parser, args)
+        return
 
     if args.command == "workbook":
         out = build_workbook(args.out, course=find_course(args.course))

@@ -142,8 +142,8 @@ def rng_state(device: torch.device) -> dict:
 
 def set_rng_state(device: torch.device, state: dict) -> None:
     """Restore what :func:`rng_state` saved."""
-    torch.set_rng_state(state["cpu"])
+    torch.set_rng_state(state["cpu"].cpu())  # a checkpoint loaded with map_location may hold them elsewhere
     if device.type == "cuda" and "cuda" in state:
-        torch.cuda.set_rng_state(state["cuda"], device)
+        torch.cuda.set_rng_state(state["cuda"].cpu(), device)
     elif device.type == "mps" and "mps" in state:
-        torch.mps.set_rng_state(state["mps"])
+        torch.mps.set_rng_state(state["mps"].cpu())

@@ -8,6 +8,11 @@ only for the progress bar); bfloat16 autocast is used on GPUs that support it an
 ``torch.compile`` on request. Validation on meta-validation episodes keeps the best
 weights, and a checkpoint lets an interrupted run resume with the same result.
 
+Under ``torchrun`` (see :mod:`mtml_lib.distributed`) the same call trains data-parallel with
+``DistributedDataParallel``: every process samples its own episodes (give each rank its own
+sampler seed), gradients are averaged, so one step sees ``world_size x batch_size`` episodes;
+the progress bar, validation and checkpoints are rank 0's.
+
 :func:`evaluate` meta-tests: the mean query accuracy (or squared error) over
 ``episodes`` episodes and its 95% confidence interval.
 
@@ -34,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from . import distributed
 from ._validation import check_float, check_int
 from .device import autocast, get_device, rng_state, set_rng_state
 from .metrics import confidence_interval
@@ -97,6 +103,17 @@ def evaluate(learner: nn.Module, sampler, *, episodes: int = 600, use_autocast: 
     return confidence_interval(torch.cat(values)[:episodes].cpu())
 
 
+class _Loss(nn.Module):
+    """``learner.loss`` as a forward pass, which is what DistributedDataParallel synchronises."""
+
+    def __init__(self, learner: nn.Module):
+        super().__init__()
+        self.learner = learner
+
+    def forward(self, episode):
+        return self.learner.loss(episode)
+
+
 def meta_train(
     learner: nn.Module,
     sampler,
@@ -137,7 +154,9 @@ def meta_train(
         progress: a tqdm progress bar with the running loss and accuracy (or error).
         description: the progress bar's label.
         checkpoint: a file to save to every ``checkpoint_every`` steps and at the end; if
-            it exists, training resumes from it.
+            it exists, training resumes from it. It holds every rank's sampler and random
+            state, so a data-parallel run resumes exactly with the same number of processes;
+            with more, the new ranks start their own streams; with fewer, the extra streams end.
         callback: called as ``callback(step, learner)`` after every step.
 
     Returns:
@@ -152,12 +171,19 @@ def meta_train(
     if not callable(getattr(learner, "loss", None)):
         raise TypeError(f"`learner` must have a loss(episode) method (a black-box learner); got {type(learner).__name__}.")
     device = get_device(device)
+    ctx = distributed.current()
     learner.to(device)
     learner.train()
     if seed is not None:
-        torch.manual_seed(check_int("seed", seed, minimum=0))
+        torch.manual_seed(check_int("seed", seed, minimum=0) + ctx.rank)
     optimizer = torch.optim.Adam(learner.parameters(), lr=lr, weight_decay=weight_decay)
     step_fn = torch.compile(learner) if compile else learner
+    parallel = None
+    if ctx.active:  # gradients averaged over the ranks; rank 0's initial weights broadcast to all
+        from torch.nn.parallel import DistributedDataParallel
+
+        parallel = DistributedDataParallel(_Loss(learner), device_ids=[device.index] if device.type == "cuda" else None)
+    progress = progress and ctx.is_main
     higher = _higher_is_better(learner)
     history = MetaHistory(losses=torch.zeros(0), metrics=torch.zeros(0), metric_name="accuracy" if higher else "mse")
     best_state, best_value, start = None, None, 0
@@ -167,27 +193,36 @@ def meta_train(
         learner.load_state_dict(state["learner"])
         optimizer.load_state_dict(state["optimizer"])
         history = MetaHistory(**state["history"])
-        sampler.generator.set_state(state["sampler"])
+        # Each rank continues its own streams; a rank the saved run did not have starts afresh.
+        samplers, rngs = state.get("samplers", [state["sampler"]]), state.get("rngs", [state["rng"]])
+        if ctx.rank < len(samplers):
+            sampler.generator.set_state(samplers[ctx.rank].cpu())
+            set_rng_state(device, rngs[ctx.rank])
         if val_sampler is not None and state.get("val_sampler") is not None:
-            val_sampler.generator.set_state(state["val_sampler"])
-        set_rng_state(device, state["rng"])
+            val_sampler.generator.set_state(state["val_sampler"].cpu())
         best_state, best_value, start = state["best_state"], state["best_value"], state["step"]
 
     losses, metrics = [], []
 
     def flush() -> None:
-        if losses:
-            history.losses = torch.cat([history.losses, torch.stack(losses).float().cpu()])
-            history.metrics = torch.cat([history.metrics, torch.stack(metrics).float().cpu()])
+        if losses:  # the logged loss and metric are the means over all ranks' episodes
+            logged = distributed.mean_over_ranks(torch.stack([torch.stack(losses).float(), torch.stack(metrics).float()]))
+            history.losses = torch.cat([history.losses, logged[0].cpu()])
+            history.metrics = torch.cat([history.metrics, logged[1].cpu()])
             losses.clear(), metrics.clear()
 
     def save(step: int) -> None:
         flush()
+        streams = distributed.all_gather_objects((sampler.generator.get_state(), rng_state(device)))
+        if not ctx.is_main:
+            return
         tmp = path.with_suffix(path.suffix + ".tmp")
         torch.save({"step": step, "learner": learner.state_dict(), "optimizer": optimizer.state_dict(),
-                    "history": asdict(history), "sampler": sampler.generator.get_state(),
+                    "history": asdict(history), "sampler": streams[0][0], "rng": streams[0][1],
+                    "samplers": [s for s, _ in streams], "rngs": [r for _, r in streams],
+                    "world_size": ctx.world_size,
                     "val_sampler": None if val_sampler is None else val_sampler.generator.get_state(),
-                    "rng": rng_state(device), "best_state": best_state, "best_value": best_value}, tmp)
+                    "best_state": best_state, "best_value": best_value}, tmp)
         os.replace(tmp, path)
 
     from tqdm.auto import tqdm  # imported here: `import mtml_lib` needs only torch, numpy, matplotlib
@@ -200,7 +235,10 @@ def meta_train(
         if episode.support_x.device != device:
             episode = episode.to(device)
         with autocast(device, enabled=use_autocast):
-            loss, metric = step_fn.loss(episode) if step_fn is learner else learner.loss(episode)
+            if parallel is not None:
+                loss, metric = parallel(episode)
+            else:
+                loss, metric = step_fn.loss(episode) if step_fn is learner else learner.loss(episode)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -213,7 +251,7 @@ def meta_train(
             recent = torch.stack(metrics[-refresh:]).mean().item() if metrics else float("nan")
             bar.set_postfix({"loss": f"{loss.item():.3f}", history.metric_name: f"{recent:.3f}"}, refresh=False)
             bar.update(done - bar.n)
-        if val_sampler is not None and ((val_every and done % val_every == 0) or done == steps):
+        if ctx.is_main and val_sampler is not None and ((val_every and done % val_every == 0) or done == steps):
             mean, half = evaluate(learner, val_sampler, episodes=val_episodes, use_autocast=use_autocast)
             history.val_steps.append(done)
             history.val_metrics.append(mean)

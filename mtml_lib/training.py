@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from . import distributed
 from ._validation import check_choice, check_float, check_int
 from .data.multitask import MultiTaskDataset
 from .device import get_device
@@ -184,6 +185,11 @@ def fit(
         ValueError: bad sizes, or a method that needs every task's loss combined
             with ``tasks_per_step`` smaller than the number of tasks.
     """
+    if distributed.current().active:
+        raise RuntimeError(
+            f"fit() is single-process; this process is one of {distributed.current().world_size} started by torchrun. "
+            f"Each would train its own copy, and the gradient methods (PCGrad, MGDA, CAGrad, GradNorm) would combine "
+            f"per-process task gradients. Run multi-task training without torchrun.")
     steps = check_int("steps", steps, minimum=1)
     lr = check_float("lr", lr, minimum=0.0, strict_minimum=True)
     batch_size = check_int("batch_size", batch_size, minimum=1)

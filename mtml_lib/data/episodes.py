@@ -40,7 +40,8 @@ from ..seeding import make_generator
 from .fewshot import FewShotDataset
 from .synthetic import AMPLITUDE_RANGE, PHASE_RANGE, X_RANGE
 
-__all__ = ["EpisodeBatch", "EpisodeSampler", "SamplerCycle", "RegressionEpisode", "SinusoidEpisodeSampler"]
+__all__ = ["EpisodeBatch", "EpisodeSampler", "SamplerCycle", "RegressionEpisode", "SinusoidEpisodeSampler",
+           "concat_episodes"]
 
 
 @dataclass
@@ -307,3 +308,23 @@ class SinusoidEpisodeSampler:
         x = uniform((B, K + Q, 1), *X_RANGE)
         y = amplitude[:, None, None] * torch.sin(x - phase[:, None, None])  # (B, K+Q, 1)
         return RegressionEpisode(x[:, :K], y[:, :K], x[:, K:], y[:, K:], amplitude, phase)
+
+
+def concat_episodes(batches):
+    """One batch holding the episodes of ``batches`` (all of one type and one N-way K-shot spec), in order."""
+    batches = list(batches)
+    if not batches:
+        raise ValueError("`batches` must hold at least one episode batch; got none.")
+    kind = type(batches[0])
+    if any(type(b) is not kind for b in batches):
+        raise TypeError(f"`batches` must all be of one type; got {sorted({type(b).__name__ for b in batches})}.")
+    values = []
+    for f in fields(kind):
+        parts = [getattr(b, f.name) for b in batches]
+        if isinstance(parts[0], torch.Tensor):
+            values.append(torch.cat(parts))
+        elif len(set(parts)) > 1:
+            raise ValueError(f"`batches` must share their {f.name}; got {parts}.")
+        else:
+            values.append(parts[0])
+    return kind(*values)
