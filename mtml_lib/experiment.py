@@ -102,8 +102,10 @@ class RunConfig:
 
 def load_config(path: str | os.PathLike) -> RunConfig:
     """Read and check a TOML config (relative paths in it are relative to the file)."""
-    import tomllib
-
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        raise ConfigError("reading a TOML config needs Python 3.11 or newer (tomllib); this is an older Python.") from None
     path = pathlib.Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} does not exist.")

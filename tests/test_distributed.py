@@ -88,14 +88,19 @@ def test_two_processes_equal_one_process_on_both_ranks_batches(tmp_path):
     assert parallel["step"] == 6 and parallel["world_size"] == 2 and len(parallel["samplers"]) == 2
 
     config = load_config(_config(tmp_path, "reference", steps=6))
-    torch.set_num_threads(1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as each torchrun process
     reference = {}
-    for name, ranks in (("combined", (0, 1)), ("rank 0 alone", (0,))):
-        learner = build_learner(config)
-        samplers = [build_sampler(config, "train", device=torch.device("cpu"), generator=config.seed + r) for r in ranks]
-        meta_train(learner, _Combined(samplers), steps=config.steps, lr=config.lr, device="cpu", seed=config.seed,
-                   progress=False)
-        reference[name] = learner.state_dict()
+    try:
+        for name, ranks in (("combined", (0, 1)), ("rank 0 alone", (0,))):
+            learner = build_learner(config)
+            samplers = [build_sampler(config, "train", device=torch.device("cpu"), generator=config.seed + r)
+                        for r in ranks]
+            meta_train(learner, _Combined(samplers), steps=config.steps, lr=config.lr, device="cpu", seed=config.seed,
+                       progress=False)
+            reference[name] = learner.state_dict()
+    finally:
+        torch.set_num_threads(threads)
 
     for key, value in parallel["learner"].items():
         torch.testing.assert_close(value, reference["combined"][key], rtol=1e-5, atol=1e-6, msg=key)
