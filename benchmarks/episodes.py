@@ -31,29 +31,30 @@ from mtml_lib.device import get_device
 from ._timing import print_table, time_side_by_side
 
 
-class FileSampler:
-    """The homework's generator: folders of PNG files, one file read at a time."""
+class _PerEpisodeSampler:
+    """The homework's loop, one episode and one image at a time; subclasses say where images come from."""
 
-    def __init__(self, folders: list[pathlib.Path], *, n_way: int, k_shot: int, batch_size: int, seed: int = 0):
-        self.folders, self.n_way, self.k_shot, self.batch_size = folders, n_way, k_shot, batch_size
+    def __init__(self, *, num_classes: int, n_way: int, k_shot: int, batch_size: int, seed: int = 0):
+        self.num_classes, self.n_way, self.k_shot, self.batch_size = num_classes, n_way, k_shot, batch_size
         self.random = random.Random(seed)
 
-    @staticmethod
-    def read(path: pathlib.Path) -> np.ndarray:
-        from PIL import Image
+    def instances(self, c: int) -> list:
+        """Everything class ``c`` has to pick K+1 images from."""
+        raise NotImplementedError
 
-        return 1.0 - np.asarray(Image.open(path), dtype=np.float32).reshape(-1) / 255.0
+    def read(self, c: int, instance) -> np.ndarray:
+        """One flattened image of class ``c``."""
+        raise NotImplementedError
 
     def sample(self) -> tuple[np.ndarray, np.ndarray]:
         all_images, all_labels = [], []
         for _ in range(self.batch_size):
-            folders = self.random.sample(self.folders, self.n_way)
+            classes = self.random.sample(range(self.num_classes), self.n_way)
             rows = [[] for _ in range(self.k_shot + 1)]
             labels = [[] for _ in range(self.k_shot + 1)]
-            for label, folder in enumerate(folders):
-                files = self.random.sample(sorted(os.listdir(folder)), self.k_shot + 1)
-                for row, name in enumerate(files):
-                    rows[row].append(self.read(folder / name))
+            for label, c in enumerate(classes):
+                for row, instance in enumerate(self.random.sample(self.instances(c), self.k_shot + 1)):
+                    rows[row].append(self.read(c, instance))
                     labels[row].append(np.eye(self.n_way)[label])
             order = list(range(self.n_way))
             self.random.shuffle(order)
@@ -61,7 +62,23 @@ class FileSampler:
             labels[-1] = [labels[-1][i] for i in order]
             all_images.append(np.stack([np.stack(r) for r in rows]))
             all_labels.append(np.stack([np.stack(r) for r in labels]))
-        return np.stack(all_images), np.stack(all_labels)
+        return np.stack(all_images), np.stack(all_labels)  # (B, K+1, N, 784), (B, K+1, N, N)
+
+
+class FileSampler(_PerEpisodeSampler):
+    """The homework's generator: folders of PNG files, each folder listed and one file read at a time."""
+
+    def __init__(self, folders: list[pathlib.Path], **kwargs):
+        super().__init__(num_classes=len(folders), **kwargs)
+        self.folders = folders
+
+    def instances(self, c: int) -> list:
+        return sorted(os.listdir(self.folders[c]))
+
+    def read(self, c: int, name) -> np.ndarray:
+        from PIL import Image
+
+        return 1.0 - np.asarray(Image.open(self.folders[c] / name), dtype=np.float32).reshape(-1) / 255.0
 
 
 def write_pngs(images: np.ndarray, root: pathlib.Path) -> list[pathlib.Path]:
@@ -78,31 +95,18 @@ def write_pngs(images: np.ndarray, root: pathlib.Path) -> list[pathlib.Path]:
     return folders
 
 
-class PythonSampler:
+class PythonSampler(_PerEpisodeSampler):
     """The same loop, reading images from an array: one image at a time, one episode at a time."""
 
-    def __init__(self, images: np.ndarray, *, n_way: int, k_shot: int, batch_size: int, seed: int = 0):
+    def __init__(self, images: np.ndarray, **kwargs):
+        super().__init__(num_classes=images.shape[0], **kwargs)
         self.images = images.reshape(images.shape[0], images.shape[1], -1)  # (C, I, 784)
-        self.n_way, self.k_shot, self.batch_size = n_way, k_shot, batch_size
-        self.random = random.Random(seed)
 
-    def sample(self) -> tuple[np.ndarray, np.ndarray]:
-        all_images, all_labels = [], []
-        for _ in range(self.batch_size):
-            classes = self.random.sample(range(self.images.shape[0]), self.n_way)
-            rows = [[] for _ in range(self.k_shot + 1)]
-            labels = [[] for _ in range(self.k_shot + 1)]
-            for label, c in enumerate(classes):
-                for row, instance in enumerate(self.random.sample(range(self.images.shape[1]), self.k_shot + 1)):
-                    rows[row].append(self.images[c, instance])
-                    labels[row].append(np.eye(self.n_way)[label])
-            order = list(range(self.n_way))
-            self.random.shuffle(order)
-            rows[-1] = [rows[-1][i] for i in order]
-            labels[-1] = [labels[-1][i] for i in order]
-            all_images.append(np.stack([np.stack(r) for r in rows]))
-            all_labels.append(np.stack([np.stack(r) for r in labels]))
-        return np.stack(all_images), np.stack(all_labels)  # (B, K+1, N, 784), (B, K+1, N, N)
+    def instances(self, c: int) -> range:
+        return range(self.images.shape[1])
+
+    def read(self, c: int, instance) -> np.ndarray:
+        return self.images[c, instance]
 
 
 def main(device: str = "auto") -> list[dict]:

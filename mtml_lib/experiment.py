@@ -193,9 +193,7 @@ def _check(config: RunConfig, base: pathlib.Path | None) -> None:
     try:
         build_learner(config)
     except TypeError as error:  # an option the learner does not take
-        from .models.blackbox import BLACKBOX as registry
-
-        accepted = sorted(inspect.signature(registry[config.learner]).parameters)
+        accepted = sorted(inspect.signature(BLACKBOX[config.learner]).parameters)
         raise TypeError(f"`[learner]` options {sorted(config.learner_options)} do not fit {config.learner!r} "
                         f"(it takes {accepted}): {error}") from None
 
@@ -267,7 +265,7 @@ def run(config: RunConfig, *, progress: bool = True) -> dict | None:
         if not ctx.is_main:
             return None
         results: dict[str, Any] = {
-            "config": {k: v for k, v in asdict(config).items()},
+            "config": asdict(config),
             "world_size": ctx.world_size,
             "device": device.type,
             "episodes_per_step": config.batch_size * ctx.world_size,

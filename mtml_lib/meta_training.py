@@ -194,7 +194,7 @@ def meta_train(
         optimizer.load_state_dict(state["optimizer"])
         history = MetaHistory(**state["history"])
         # Each rank continues its own streams; a rank the saved run did not have starts afresh.
-        samplers, rngs = state.get("samplers", [state["sampler"]]), state.get("rngs", [state["rng"]])
+        samplers, rngs = state["samplers"], state["rngs"]
         if ctx.rank < len(samplers):
             sampler.generator.set_state(samplers[ctx.rank].cpu())
             set_rng_state(device, rngs[ctx.rank])
@@ -218,8 +218,7 @@ def meta_train(
             return
         tmp = path.with_suffix(path.suffix + ".tmp")
         torch.save({"step": step, "learner": learner.state_dict(), "optimizer": optimizer.state_dict(),
-                    "history": asdict(history), "sampler": streams[0][0], "rng": streams[0][1],
-                    "samplers": [s for s, _ in streams], "rngs": [r for _, r in streams],
+                    "history": asdict(history), "samplers": [s for s, _ in streams], "rngs": [r for _, r in streams],
                     "world_size": ctx.world_size,
                     "val_sampler": None if val_sampler is None else val_sampler.generator.get_state(),
                     "best_state": best_state, "best_value": best_value}, tmp)

@@ -103,7 +103,7 @@ class Explorer:
         # A browser snaps a float slider to its own step grid and sends the value back (2.0 comes back as
         # 2.0000000000000004): that is not a new value, and redrawing for it can mean retraining a model.
         values = self.values()
-        if values.keys() == self.params.keys() and all(_same(values[k], self.params[k]) for k in values):
+        if all(_same(value, self.params.get(name)) for name, value in values.items()):
             return
         self.redraw()
 

@@ -1,0 +1,17 @@
+"""The benchmarks' baselines compute what they claim (the speed itself is measured by `make bench`)."""
+
+import numpy as np
+
+from benchmarks.episodes import FileSampler, PythonSampler, write_pngs
+
+
+def test_file_and_array_baselines_make_the_same_homework_episodes(tmp_path):
+    images = (np.random.RandomState(0).rand(6, 4, 28, 28) > 0.5).astype(np.float32)  # exact in 8-bit PNGs
+    files = FileSampler(write_pngs(images, tmp_path), n_way=3, k_shot=2, batch_size=5, seed=1).sample()
+    memory = PythonSampler(images, n_way=3, k_shot=2, batch_size=5, seed=1).sample()
+    assert files[0].shape == (5, 3, 3, 784) and files[1].shape == (5, 3, 3, 3)
+    np.testing.assert_allclose(files[0], memory[0], atol=1e-6)
+    np.testing.assert_array_equal(files[1], memory[1])
+    # The support rows keep label order; the query row is shuffled but still holds every label once.
+    assert (files[1][:, :-1].argmax(-1) == np.arange(3)).all()
+    assert (np.sort(files[1][:, -1].argmax(-1), axis=1) == np.arange(3)).all()
