@@ -244,8 +244,7 @@ def run(config: RunConfig, *, progress: bool = True) -> dict | None:
 
     Returns the results on rank 0 (None on the other ranks).
     """
-    ctx, device = distributed.setup(config.device)
-    try:
+    with distributed.process_group(config.device) as (ctx, device):
         from .meta_training import evaluate, meta_train
 
         folder = pathlib.Path(config.checkpoint_dir)
@@ -284,5 +283,3 @@ def run(config: RunConfig, *, progress: bool = True) -> dict | None:
             results["test"] = {"mean": mean, "half_width": half, "episodes": config.test_episodes}
         (folder / "results.json").write_text(json.dumps(results, indent=2) + "\n")
         return results
-    finally:
-        distributed.cleanup()
