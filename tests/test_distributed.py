@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import pathlib
-import signal
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 import torch
@@ -19,7 +13,7 @@ from mtml_lib.data.episodes import concat_episodes
 from mtml_lib.experiment import ConfigError, build_learner, build_sampler, load_config, parse_config
 from mtml_lib.meta_training import meta_train
 
-BIN = pathlib.Path(sys.executable).parent
+from torchrun_util import kill_mid_run, mtml_train, mtml_train_alone, state
 
 SINUSOID = """\
 [data]
@@ -48,28 +42,6 @@ def _config(tmp_path, name="run", *, steps=6, every=3) -> pathlib.Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _torchrun(config: pathlib.Path, processes: int, **popen):
-    command = [str(BIN / "torchrun"), f"--nproc_per_node={processes}", f"--master_port={_free_port()}",
-               "--no-python", str(BIN / "mtml"), "train", str(config), "--no-progress"]
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    env.pop("MTML_DEVICE", None)
-    if popen:
-        return subprocess.Popen(command, env=env, cwd=config.parent, **popen)
-    done = subprocess.run(command, env=env, cwd=config.parent, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    return done
-
-
-def _state(folder: pathlib.Path) -> dict:
-    return torch.load(folder / "checkpoint.pt", weights_only=False)
-
-
 class _Combined:
     """The episodes of both ranks in one batch: rank 0's (seed + 0) then rank 1's (seed + 1)."""
 
@@ -83,8 +55,8 @@ class _Combined:
 
 @pytest.mark.slow
 def test_two_processes_equal_one_process_on_both_ranks_batches(tmp_path):
-    _torchrun(_config(tmp_path, steps=6), 2)
-    parallel = _state(tmp_path / "run")
+    mtml_train(_config(tmp_path, steps=6), 2)
+    parallel = state(tmp_path / "run")
     assert parallel["step"] == 6 and parallel["world_size"] == 2 and len(parallel["samplers"]) == 2
 
     config = load_config(_config(tmp_path, "reference", steps=6))
@@ -115,23 +87,18 @@ def test_two_processes_equal_one_process_on_both_ranks_batches(tmp_path):
 @pytest.mark.slow
 def test_a_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
     steps, every = 400, 10
-    _torchrun(_config(tmp_path, "whole", steps=steps, every=every), 2)
-    whole = _state(tmp_path / "whole")
+    mtml_train(_config(tmp_path, "whole", steps=steps, every=every), 2)
+    whole = state(tmp_path / "whole")
 
     config = _config(tmp_path, "killed", steps=steps, every=every)
     checkpoint = tmp_path / "killed" / "checkpoint.pt"
-    run = _torchrun(config, 2, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not checkpoint.exists() and run.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    os.killpg(run.pid, signal.SIGKILL)  # every process of the run, mid-training
-    run.wait()
-    interrupted = _state(tmp_path / "killed")["step"]
+    kill_mid_run(config, 2)  # every process of the run, mid-training
+    interrupted = state(tmp_path / "killed")["step"]
     assert 0 < interrupted < steps, f"the run was not interrupted mid-way (checkpoint at step {interrupted})"
     (tmp_path / "killed-copy.pt").write_bytes(checkpoint.read_bytes())
 
-    _torchrun(config, 2)  # the same command again: it resumes
-    resumed = _state(tmp_path / "killed")
+    mtml_train(config, 2)  # the same command again: it resumes
+    resumed = state(tmp_path / "killed")
     assert resumed["step"] == steps
     for key, value in whole["learner"].items():
         torch.testing.assert_close(resumed["learner"][key], value, rtol=0, atol=0, msg=key)
@@ -141,12 +108,10 @@ def test_a_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
     single = tmp_path / "single"
     single.mkdir()
     (single / "checkpoint.pt").write_bytes((tmp_path / "killed-copy.pt").read_bytes())
-    done = subprocess.run([str(BIN / "mtml"), "train", str(_config(tmp_path, "single", steps=steps, every=every)),
-                           "--no-progress"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
-    state = _state(single)
-    assert state["step"] == steps and state["world_size"] == 1
-    assert state["history"]["losses"].shape == (steps,)
+    mtml_train_alone(_config(tmp_path, "single", steps=steps, every=every))
+    alone = state(single)
+    assert alone["step"] == steps and alone["world_size"] == 1
+    assert alone["history"]["losses"].shape == (steps,)
     results = json.loads((single / "results.json").read_text())
     assert results["world_size"] == 1 and results["steps"] == steps
     print(f"killed at step {interrupted} of {steps}; resumed with 2 processes: identical to the uninterrupted run")
