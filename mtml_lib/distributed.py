@@ -25,7 +25,7 @@ import torch.distributed as dist
 from .device import get_device
 
 __all__ = ["Context", "current", "launched_by_torchrun", "setup", "cleanup", "process_group", "all_gather_objects",
-           "mean_over_ranks"]
+           "broadcast_object", "broadcast_module", "mean_over_ranks", "sum_over_ranks", "average_gradients"]
 
 
 @dataclass(frozen=True)
@@ -136,10 +136,58 @@ def all_gather_objects(value) -> list:
     return gathered
 
 
-def mean_over_ranks(tensor: torch.Tensor) -> torch.Tensor:
-    """The mean of ``tensor`` over all ranks (a copy; the tensor itself without a process group)."""
+def broadcast_object(value):
+    """Rank 0's ``value`` on every rank (``value`` itself without a process group)."""
+    if not current().active:
+        return value
+    holder = [value]
+    dist.broadcast_object_list(holder, src=0)
+    return holder[0]
+
+
+@torch.no_grad()
+def broadcast_module(module: torch.nn.Module) -> None:
+    """Copy rank 0's parameters and buffers into ``module`` on every rank, in place (as
+    ``DistributedDataParallel`` does when it wraps a module)."""
+    if current().active:
+        for tensor in module.state_dict().values():
+            dist.broadcast(tensor, src=0)
+
+
+def sum_over_ranks(tensor: torch.Tensor) -> torch.Tensor:
+    """The sum of ``tensor`` over all ranks (a copy; the tensor itself without a process group)."""
     if not current().active:
         return tensor
     total = tensor.detach().clone()
     dist.all_reduce(total, op=dist.ReduceOp.SUM)
-    return total / dist.get_world_size()
+    return total
+
+
+def mean_over_ranks(tensor: torch.Tensor) -> torch.Tensor:
+    """The mean of ``tensor`` over all ranks (a copy; the tensor itself without a process group)."""
+    if not current().active:
+        return tensor
+    return sum_over_ranks(tensor) / dist.get_world_size()
+
+
+def average_gradients(parameters) -> None:
+    """Replace each parameter's ``.grad`` by its mean over the ranks, in one collective.
+
+    Every rank must pass the same parameters in the same order. A rank where a parameter has no
+    gradient counts zero for it; a parameter that has no gradient on any rank keeps ``None`` (so
+    the optimiser skips it, as ``DistributedDataParallel`` leaves globally unused parameters).
+    """
+    parameters = list(parameters)
+    if not current().active or not parameters:
+        return
+    reference = parameters[0]
+    flat = torch.cat([(p.new_zeros(p.numel()) if p.grad is None else p.grad.reshape(-1)).to(reference)
+                      for p in parameters]
+                     + [reference.new_tensor([float(p.grad is not None) for p in parameters])])  # (P + n,)
+    total = sum_over_ranks(flat)
+    present = total[-len(parameters):] > 0
+    offset = 0
+    for p, used in zip(parameters, present.tolist()):
+        if used:
+            p.grad = (total[offset: offset + p.numel()] / dist.get_world_size()).view_as(p).to(p.dtype)
+        offset += p.numel()

@@ -7,6 +7,14 @@ gradient, and takes an optimiser step. Per-task losses are logged every step,
 a progress bar shows them, and the run can be checkpointed and resumed with the
 same result as an uninterrupted run.
 
+Under ``torchrun`` (see :mod:`mtml_lib.distributed`) the same call trains data-parallel: each
+process draws its own batch (give each its own ``generator``, e.g. seed + rank), so one step sees
+``world_size x batch_size`` examples of every task, and every process takes the step one process
+would take on those batches combined. Loss weightings train the model through
+``DistributedDataParallel``; gradient combinations (PCGrad, MGDA, CAGrad) average the per-task
+gradients over the processes before combining them (:mod:`mtml_lib.weighting.base`). The progress
+bar, evaluation and checkpoints are rank 0's; the logged losses are every process's.
+
 Example:
     >>> from mtml_lib.tasks import multilabel
     >>> from mtml_lib.data.multitask import MultiTaskDataset
@@ -23,7 +31,7 @@ from __future__ import annotations
 import os
 import pathlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -32,9 +40,9 @@ from torch import nn
 from . import distributed
 from ._validation import check_choice, check_float, check_int
 from .data.multitask import MultiTaskDataset
-from .device import get_device
+from .device import get_device, rng_state, set_rng_state
 from .seeding import make_generator
-from .weighting import Weighting, get_weighting
+from .weighting import GradientCombination, Weighting, get_weighting
 
 
 def meta_train(*args, **kwargs):
@@ -43,7 +51,7 @@ def meta_train(*args, **kwargs):
 
     return _meta_train(*args, **kwargs)
 
-__all__ = ["History", "fit", "evaluate", "task_losses", "meta_train"]
+__all__ = ["History", "fit", "check_fit_arguments", "evaluate", "task_losses", "meta_train"]
 
 
 @dataclass
@@ -133,6 +141,41 @@ def _save(path: pathlib.Path, state: dict) -> None:
     os.replace(tmp, path)  # atomic: an interrupted save never leaves a half-written checkpoint
 
 
+def check_fit_arguments(model: nn.Module, data: MultiTaskDataset, weighting: str | Weighting, *, steps: int, lr: float,
+                        batch_size: int, tasks_per_step: int | None, task_sampling: str, checkpoint_every: int,
+                        eval_every: int | None, prefix: str = ""):
+    """:func:`fit`'s checks of its arguments (``prefix`` goes before each name in the messages).
+
+    Returns:
+        ``(steps, lr, batch_size, tasks_per_step, checkpoint_every, eval_every, weighting)``, normalised
+        (a method name becomes the method).
+    """
+    steps = check_int(f"{prefix}steps", steps, minimum=1)
+    lr = check_float(f"{prefix}lr", lr, minimum=0.0, strict_minimum=True)
+    batch_size = check_int(f"{prefix}batch_size", batch_size, minimum=1)
+    check_choice(f"{prefix}task_sampling", task_sampling, ("uniform", "proportional"))
+    checkpoint_every = check_int(f"{prefix}checkpoint_every", checkpoint_every, minimum=1)
+    if not isinstance(data, MultiTaskDataset):
+        raise TypeError(f"`data` must be a MultiTaskDataset; got {type(data).__name__}.")
+    if eval_every is not None:
+        eval_every = check_int(f"{prefix}eval_every", eval_every, minimum=1)
+    if isinstance(weighting, str):
+        weighting = get_weighting(weighting, num_tasks=data.num_tasks)
+    if not isinstance(weighting, Weighting):
+        raise TypeError(f"`weighting` must be a method name or a Weighting; got {type(weighting).__name__}.")
+    if weighting.num_tasks != data.num_tasks:
+        raise ValueError(f"`weighting` must be built for {data.num_tasks} tasks; got num_tasks={weighting.num_tasks}.")
+    if tasks_per_step is not None:
+        tasks_per_step = check_int(f"{prefix}tasks_per_step", tasks_per_step, minimum=1, maximum=data.num_tasks)
+        if weighting.requires_all_tasks and tasks_per_step < data.num_tasks:
+            raise ValueError(
+                f"`{prefix}tasks_per_step` must be None or {data.num_tasks} with {type(weighting).__name__}, which "
+                f"needs every task's loss at every step; got {tasks_per_step}."
+            )
+    weighting.check_shared_parameters(_shared_parameters(model))
+    return steps, lr, batch_size, tasks_per_step, checkpoint_every, eval_every, weighting
+
+
 def fit(
     model: nn.Module,
     data: MultiTaskDataset,
@@ -168,50 +211,41 @@ def fit(
         task_sampling: how those tasks are chosen: ``"uniform"`` or
             ``"proportional"`` to the size of their dataset.
         device: ``"auto"`` or a device name (see :func:`mtml_lib.device.get_device`).
-        generator: seed or CPU generator for every random choice of the loop.
+        generator: seed or CPU generator for every random choice of the loop (under torchrun,
+            a different one in each process, e.g. seed + rank).
         eval_data: held-out data evaluated every ``eval_every`` steps and at the end.
         eval_every: evaluation period in steps (None: only at the end).
         weight_decay: Adam's L2 penalty.
         progress: show a tqdm progress bar with the current per-task losses.
         description: the progress bar's label.
         checkpoint: a file to save to every ``checkpoint_every`` steps and at the
-            end; if it exists, training resumes from it.
-        callback: called as ``callback(step, model, losses)`` after every step.
+            end; if it exists, training resumes from it. Under torchrun it holds every
+            process's random streams: resumed with as many processes it continues exactly;
+            with more, the new ones start their own streams; with fewer, the extra ones end.
+        callback: called as ``callback(step, model, losses)`` after every step (on every
+            process under torchrun, with that process's losses).
 
     Returns:
         A :class:`History`.
 
     Raises:
-        ValueError: bad sizes, or a method that needs every task's loss combined
-            with ``tasks_per_step`` smaller than the number of tasks.
+        ValueError: bad sizes, a method that needs every task's loss combined
+            with ``tasks_per_step`` smaller than the number of tasks, a method that cannot
+            work on the model's shared parameters, or (under torchrun) the same
+            ``generator`` stream in two processes.
     """
-    if distributed.current().active:
-        raise RuntimeError(
-            f"fit() is single-process; this process is one of {distributed.current().world_size} started by torchrun. "
-            f"Each would train its own copy, and the gradient methods (PCGrad, MGDA, CAGrad, GradNorm) would combine "
-            f"per-process task gradients. Run multi-task training without torchrun.")
-    steps = check_int("steps", steps, minimum=1)
-    lr = check_float("lr", lr, minimum=0.0, strict_minimum=True)
-    batch_size = check_int("batch_size", batch_size, minimum=1)
-    check_choice("task_sampling", task_sampling, ("uniform", "proportional"))
-    checkpoint_every = check_int("checkpoint_every", checkpoint_every, minimum=1)
-    if not isinstance(data, MultiTaskDataset):
-        raise TypeError(f"`data` must be a MultiTaskDataset; got {type(data).__name__}.")
-    if eval_every is not None:
-        eval_every = check_int("eval_every", eval_every, minimum=1)
-    if isinstance(weighting, str):
-        weighting = get_weighting(weighting, num_tasks=data.num_tasks)
-    if not isinstance(weighting, Weighting):
-        raise TypeError(f"`weighting` must be a method name or a Weighting; got {type(weighting).__name__}.")
-    if weighting.num_tasks != data.num_tasks:
-        raise ValueError(f"`weighting` must be built for {data.num_tasks} tasks; got num_tasks={weighting.num_tasks}.")
-    if tasks_per_step is not None:
-        tasks_per_step = check_int("tasks_per_step", tasks_per_step, minimum=1, maximum=data.num_tasks)
-        if weighting.requires_all_tasks and tasks_per_step < data.num_tasks:
-            raise ValueError(
-                f"`tasks_per_step` must be None or {data.num_tasks} with {type(weighting).__name__}, which needs "
-                f"every task's loss at every step; got {tasks_per_step}."
-            )
+    steps, lr, batch_size, tasks_per_step, checkpoint_every, eval_every, weighting = check_fit_arguments(
+        model, data, weighting, steps=steps, lr=lr, batch_size=batch_size, tasks_per_step=tasks_per_step,
+        task_sampling=task_sampling, checkpoint_every=checkpoint_every, eval_every=eval_every)
+    shared = _shared_parameters(model)
+    ctx = distributed.current()
+    generator = make_generator(generator)
+    if ctx.active:
+        streams = distributed.all_gather_objects(bytes(generator.get_state().numpy()))
+        if len(set(streams)) < len(streams):
+            raise ValueError(f"`generator` must differ between the {ctx.world_size} processes (e.g. seed + rank), or "
+                             f"every process trains on the same examples; got the same stream on several ranks.")
+        weighting.load_state_dict(distributed.broadcast_object(weighting.state_dict()))  # e.g. unseeded generators
 
     device = get_device(device)
     model.to(device)
@@ -220,9 +254,20 @@ def fit(
         data = data.to(device)
     weighting.to(device)
     weighting.attach(data.tasks)
-    generator = make_generator(generator)
+    forward, task_specific = model, []
+    if ctx.active and isinstance(weighting, GradientCombination):
+        # DistributedDataParallel averages the one gradient of a backward pass; these methods need each
+        # task's, which the method averages itself. The rest (task-specific parameters) is averaged here.
+        distributed.broadcast_module(model)
+        shared_ids = {id(p) for p in shared}
+        task_specific = [p for p in model.parameters() if id(p) not in shared_ids]
+    elif ctx.active:
+        from torch.nn.parallel import DistributedDataParallel
+
+        forward = DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=tasks_per_step is not None and tasks_per_step < data.num_tasks)
     optimizer = torch.optim.Adam([*model.parameters(), *weighting.parameters()], lr=lr, weight_decay=weight_decay)
-    shared = _shared_parameters(model)
 
     T = data.num_tasks
     losses_log, weights_log, sampled_log = [], [], []
@@ -235,37 +280,45 @@ def fit(
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         weighting.load_state_dict(state["weighting"])
-        generator.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
+        # Each process continues its own streams; a process the saved run did not have starts afresh.
+        if ctx.rank < len(state["generators"]):
+            generator.set_state(state["generators"][ctx.rank].cpu())
+            set_rng_state(device, state["rngs"][ctx.rank])
         history = History(**state["history"])
         start = state["step"]
 
     def snapshot(step: int) -> None:
         _flush()
-        _save(path, {"step": step, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "weighting": weighting.state_dict(), "generator": generator.get_state(),
-                     "torch_rng": torch.get_rng_state(), "history": history.to_dict()})
+        streams = distributed.all_gather_objects((generator.get_state(), rng_state(device)))
+        if ctx.is_main:
+            _save(path, {"step": step, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                         "weighting": weighting.state_dict(), "generators": [g for g, _ in streams],
+                         "rngs": [r for _, r in streams], "world_size": ctx.world_size, "history": history.to_dict()})
 
     def _flush() -> None:
-        # Per-step logs stay on the device until here: no host sync inside the loop.
+        # Per-step logs stay on the device until here: no host sync (or collective) inside the loop.
         if losses_log:
-            history.losses = torch.cat([history.losses, torch.stack(losses_log).float().cpu()])
+            # A task's logged loss is its mean over the processes that drew it this step.
+            counts = distributed.sum_over_ranks(torch.stack(sampled_log).float())  # (n, T)
+            totals = distributed.sum_over_ranks(torch.stack(losses_log).float())
+            history.losses = torch.cat([history.losses, (totals / counts.clamp_min(1)).cpu()])
             history.weights = torch.cat([history.weights, torch.stack(weights_log).float().cpu()])
-            history.sampled = torch.cat([history.sampled, torch.stack(sampled_log).cpu()])
+            history.sampled = torch.cat([history.sampled, (counts > 0).cpu()])
             losses_log.clear(), weights_log.clear(), sampled_log.clear()
 
     from tqdm.auto import tqdm  # imported here: `import mtml_lib` needs only torch, numpy, matplotlib
 
-    bar = tqdm(total=steps, initial=start, desc=description or type(weighting).__name__, disable=not progress,
-               leave=True)
+    bar = tqdm(total=steps, initial=start, desc=description or type(weighting).__name__,
+               disable=not (progress and ctx.is_main), leave=True)
     refresh = max(1, steps // 50)
     began = time.perf_counter()
     nan_weights = torch.full((T,), float("nan"), device=device)
     for step in range(start, steps):
         batch = data.batch(batch_size, generator=generator, tasks_per_step=tasks_per_step, task_sampling=task_sampling)
-        losses = task_losses(model, data, batch)
+        losses = task_losses(forward, data, batch)
         optimizer.zero_grad(set_to_none=True)
         weights = weighting.combine(losses, shared)
+        distributed.average_gradients(task_specific)  # empty but under torchrun with a gradient combination
         optimizer.step()
         mask = torch.zeros(T, dtype=torch.bool, device=device)
         mask[batch.tasks.to(device)] = True
@@ -279,7 +332,7 @@ def fit(
             bar.set_postfix({name[:10]: f"{v:.3g}" for name, v in zip(data.task_names, losses.detach().tolist())},
                             refresh=False)
             bar.update(done - bar.n)
-        if eval_data is not None and ((eval_every and done % eval_every == 0) or done == steps):
+        if ctx.is_main and eval_data is not None and ((eval_every and done % eval_every == 0) or done == steps):
             history.eval_steps.append(done)
             history.eval_metrics.append(evaluate(model, eval_data))
         if path is not None and (done % checkpoint_every == 0 or done == steps):

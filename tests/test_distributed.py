@@ -190,10 +190,3 @@ def test_shipped_configs_are_valid(path):
     config = load_config(path)  # every key checked, the dataset split and the learner built
     assert pathlib.Path(config.checkpoint_dir).parent == pathlib.Path(__file__).parents[1] / "runs"  # git-ignored
 
-
-def test_fit_refuses_to_run_under_a_process_group(monkeypatch):
-    from mtml_lib.training import fit
-
-    monkeypatch.setattr(distributed, "current", lambda: distributed.Context(rank=0, world_size=2))
-    with pytest.raises(RuntimeError, match="single-process"):
-        fit(torch.nn.Linear(1, 1), None, steps=1)

@@ -15,7 +15,17 @@ Two kinds of method:
   gradient :math:`g_i` on the shared parameters, combine them into one update
   direction (projections, min-norm points...), and write that into ``.grad``.
   Subclasses implement :meth:`GradientCombination.combine_gradients`.
+
+**Under torchrun** (several processes, each with its own batch; see :mod:`mtml_lib.distributed`)
+every method decides from *all* processes' numbers, so that every process takes the same step,
+the step one process would take on the processes' batches combined: a loss weighting chooses
+its weights from the losses averaged over the processes, and the model's gradient is averaged
+by ``DistributedDataParallel`` (the training loop wraps the model); a gradient combination
+averages the per-task gradients over the processes *before* combining them (projections and
+min-norm points are not linear, so combining each process's gradients and averaging the results
+would be a different, wrong step), and the training loop averages the task-specific gradients.
 """
+
 
 from __future__ import annotations
 
@@ -24,10 +34,10 @@ from typing import Any
 
 import torch
 
+from .. import distributed
 from .._validation import check_int, check_tensor
 
 __all__ = ["Weighting", "LossWeighting", "GradientCombination", "per_task_gradients", "graph_parameters"]
-
 
 
 class Weighting:
@@ -73,10 +83,13 @@ class Weighting:
             for p, saved in zip(self.parameters(), state.get("parameters", [])):
                 p.copy_(saved)
 
-
     def check_losses(self, losses: torch.Tensor) -> torch.Tensor:
         check_tensor("losses", losses, shape=(self.num_tasks,))
         return losses
+
+    def check_shared_parameters(self, shared_parameters: Sequence[torch.nn.Parameter]) -> None:
+        """Raise a ``ValueError`` if the method cannot work on these shared parameters (the training
+        loop asks before its first step); every method can by default."""
 
     def combine(self, losses: torch.Tensor, shared_parameters: Sequence[torch.nn.Parameter]) -> torch.Tensor | None:
         """Accumulate the combined gradient into ``.grad``; return the ``(T,)`` weights applied."""
@@ -95,14 +108,25 @@ class LossWeighting(Weighting):
         """The weights ``(T,)`` for these losses (detached numbers)."""
         raise NotImplementedError
 
+    def step_weights(self, losses: torch.Tensor) -> torch.Tensor:
+        """This step's weights for the (detached) losses; a method with a state (a loss history,
+        a random stream) updates it here, once per step. By default :meth:`loss_weights`."""
+        return self.loss_weights(losses)
+
     def objective(self, losses: torch.Tensor) -> torch.Tensor:
         """The scalar to back-propagate; by default :math:`\\sum_i w_i \\mathcal{L}_i`."""
         return (self.loss_weights(losses.detach()) * losses).sum()
 
     def combine(self, losses, shared_parameters=()):
         losses = self.check_losses(losses)
-        self.objective(losses).backward()
-        return self.loss_weights(losses.detach())
+        observed = distributed.mean_over_ranks(losses.detach())  # every process's losses (these alone without torchrun)
+        weights = self.step_weights(observed)
+        if type(self).objective is LossWeighting.objective:
+            (weights * losses).sum().backward()  # the default objective, with the weights of every process's losses
+        else:
+            self.objective(losses).backward()  # the method's own objective (e.g. uncertainty weighting's)
+        distributed.average_gradients(self.parameters())  # the method's own parameters (the model's: DDP)
+        return weights
 
 
 def graph_parameters(output: torch.Tensor) -> list[torch.Tensor]:
@@ -136,7 +160,16 @@ def per_task_gradients(losses: torch.Tensor, parameters: Sequence[torch.Tensor])
 
 
 class GradientCombination(Weighting):
-    """A method that combines the per-task gradients :math:`g_i` of the shared parameters."""
+    """A method that combines the per-task gradients :math:`g_i` of the shared parameters.
+
+    Task-specific parameters get the plain gradient of their task's loss (this process's own
+    under torchrun: the training loop averages those).
+    """
+
+    def check_shared_parameters(self, shared_parameters):
+        if not list(shared_parameters):
+            raise ValueError(f"`shared_parameters` must not be empty: {type(self).__name__} combines gradients on them "
+                             f"(independent networks share nothing).")
 
     def combine_gradients(self, grads: torch.Tensor, losses: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``grads (T, P)`` -> (combined direction ``(P,)``, effective weights ``(T,)`` or None)."""
@@ -145,10 +178,9 @@ class GradientCombination(Weighting):
     def combine(self, losses, shared_parameters):
         losses = self.check_losses(losses)
         shared = list(shared_parameters)
-        if not shared:
-            raise ValueError(f"`shared_parameters` must not be empty: {type(self).__name__} combines gradients on them.")
-        grads = per_task_gradients(losses, shared)  # (T, P)
-        combined, weights = self.combine_gradients(grads, losses.detach())
+        self.check_shared_parameters(shared)
+        grads = distributed.mean_over_ranks(per_task_gradients(losses, shared))  # (T, P), every process's batch
+        combined, weights = self.combine_gradients(grads, distributed.mean_over_ranks(losses.detach()))
         offset = 0
         for p in shared:
             g = combined[offset: offset + p.numel()].view_as(p)

@@ -68,8 +68,8 @@ class DynamicWeightAverage(LossWeighting):
             if len(self.epoch_losses) == 2:
                 self.weights = dwa_weights(self.epoch_losses[1], self.epoch_losses[0], self.temperature)
 
-    def combine(self, losses, shared_parameters=()):
-        weights = super().combine(losses, shared_parameters)
+    def step_weights(self, losses):
+        weights = self.loss_weights(losses)  # this step's losses count from the next epoch on
         self.observe(losses)
         return weights
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from .. import distributed
 from .._validation import check_float
 from .base import LossWeighting, _learnable
 
@@ -67,21 +68,25 @@ class GradNorm(LossWeighting):
         """The last shared weight matrix (the layer GradNorm measures gradients on)."""
         matrices = [p for p in shared_parameters if p.ndim >= 2]
         if not matrices:
-            raise ValueError("GradNorm needs a shared weight matrix: `shared_parameters` holds none "
-                             "(independent networks share nothing to balance).")
+            raise ValueError("GradNorm needs a shared weight matrix (a parameter of 2 or more dimensions) to measure "
+                             "the tasks' gradients on: `shared_parameters` holds none (independent networks share "
+                             "nothing; the stacked experts of mmoe and moe keep their weights in one flat vector).")
         return matrices[-1]
+
+    def check_shared_parameters(self, shared_parameters):
+        self.last_shared_layer(list(shared_parameters))
 
     def combine(self, losses, shared_parameters):
         losses = self.check_losses(losses)
         self._renormalise()
+        observed = distributed.mean_over_ranks(losses.detach())  # every process's losses (these alone without torchrun)
         if self.initial_losses is None:
-            self.initial_losses = losses.detach().clone()
+            self.initial_losses = observed.clone()
         layer = self.last_shared_layer(list(shared_parameters))
-        norms = torch.stack([
-            torch.autograd.grad(loss, layer, retain_graph=True)[0].norm() for loss in losses
-        ]).detach()  # ||grad_W L_i||, (T,)
+        rows = torch.stack([torch.autograd.grad(loss, layer, retain_graph=True)[0].reshape(-1) for loss in losses])
+        norms = distributed.mean_over_ranks(rows).norm(dim=1)  # ||grad_W L_i|| on every process's batch, (T,)
         gradient_norms = self.weights * norms  # G_i = ||grad_W w_i L_i|| = w_i ||grad_W L_i||
-        ratio = losses.detach() / self.initial_losses.to(losses.device)
+        ratio = observed / self.initial_losses.to(losses.device)
         relative = ratio / ratio.mean()
         target = (gradient_norms.mean() * relative ** self.alpha).detach()
         balance_loss = (gradient_norms - target).abs().sum()

@@ -38,9 +38,9 @@ class RandomWeighting(LossWeighting):
         self.check_losses(losses)
         return self._last.to(losses.device, losses.dtype)
 
-    def combine(self, losses, shared_parameters=()):
+    def step_weights(self, losses):
         self._last = self.num_tasks * torch.softmax(torch.randn(self.num_tasks, generator=self.generator), dim=0)
-        return super().combine(losses, shared_parameters)
+        return self.loss_weights(losses)
 
     def state_dict(self) -> dict[str, Any]:
         return {"generator": self.generator.get_state()}

@@ -64,12 +64,11 @@ class WorstCaseWeighting(LossWeighting):
             return self.num_tasks * torch.softmax(losses.detach() / self.temperature, dim=0)
         return self.num_tasks * self.q.to(losses.device, losses.dtype)
 
-    def combine(self, losses, shared_parameters=()):
-        losses = self.check_losses(losses)
+    def step_weights(self, losses):
         if self.mode == "exponentiated":
-            q = self.q.to(losses.device) * torch.exp(self.step_size * losses.detach())
+            q = self.q.to(losses.device) * torch.exp(self.step_size * self.check_losses(losses))
             self.q = q / q.sum()
-        return super().combine(losses, shared_parameters)
+        return self.loss_weights(losses)
 
     def state_dict(self) -> dict[str, Any]:
         return {"q": self.q}
