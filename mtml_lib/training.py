@@ -281,9 +281,12 @@ def fit(
         optimizer.load_state_dict(state["optimizer"])
         weighting.load_state_dict(state["weighting"])
         # Each process continues its own streams; a process the saved run did not have starts afresh.
-        if ctx.rank < len(state["generators"]):
-            generator.set_state(state["generators"][ctx.rank].cpu())
-            set_rng_state(device, state["rngs"][ctx.rank])
+        # (A checkpoint of the single-process format before torchrun support holds one stream.)
+        generators = state.get("generators", [state.get("generator")])
+        rngs = state.get("rngs", [{"cpu": state.get("torch_rng")}])
+        if ctx.rank < len(generators):
+            generator.set_state(generators[ctx.rank].cpu())
+            set_rng_state(device, rngs[ctx.rank])
         history = History(**state["history"])
         start = state["step"]
 
@@ -318,7 +321,7 @@ def fit(
         losses = task_losses(forward, data, batch)
         optimizer.zero_grad(set_to_none=True)
         weights = weighting.combine(losses, shared)
-        distributed.average_gradients(task_specific)  # empty but under torchrun with a gradient combination
+        distributed.average_gradients(task_specific)  # empty unless a gradient combination runs under torchrun
         optimizer.step()
         mask = torch.zeros(T, dtype=torch.bool, device=device)
         mask[batch.tasks.to(device)] = True

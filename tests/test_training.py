@@ -123,3 +123,19 @@ def test_resume_with_a_stateful_weighting_method(digits_data, tmp_path, method, 
                   device="cpu", generator=1, progress=False, checkpoint=path, checkpoint_every=12)
     assert torch.allclose(resumed.losses, reference.losses, atol=1e-6)
     assert torch.allclose(resumed.weights.nan_to_num(), reference.weights.nan_to_num(), atol=1e-6)
+
+
+def test_a_checkpoint_of_the_single_process_format_resumes(digits_data, tmp_path):
+    """Checkpoints written before torchrun support hold one `generator` and one `torch_rng`."""
+    train, _ = digits_data
+    path = tmp_path / "run.pt"
+    reference = fit(model_for(train), train, "dwa", steps=24, device="cpu", generator=1, progress=False)
+    fit(model_for(train), train, "dwa", steps=12, device="cpu", generator=1, progress=False, checkpoint=path,
+        checkpoint_every=12)
+    state = torch.load(path, weights_only=False)
+    state["generator"], state["torch_rng"] = state.pop("generators")[0], state.pop("rngs")[0]["cpu"]
+    del state["world_size"]
+    torch.save(state, path)
+    resumed = fit(model_for(train, seed=5), train, "dwa", steps=24, device="cpu", generator=1, progress=False,
+                  checkpoint=path, checkpoint_every=12)
+    assert torch.equal(resumed.losses, reference.losses)
