@@ -6,6 +6,7 @@
     mtml autograde HW                      nbgrader autograde, then the trusted re-grade of every part
     mtml grades [--out grades.csv]         the grade table
     mtml feedback HW                       nbgrader feedback (HTML) for every graded submission
+    mtml train CONFIG                      a meta-training or multi-task run from a TOML config (torchrun: data-parallel)
 
 The course folder (nbgrader's) is ``notebooks/homework`` of the workbook; ``--course``
 or ``MTML_COURSE`` point elsewhere.
@@ -215,8 +216,15 @@ def _train(parser: argparse.ArgumentParser, args) -> None:
     results = run(config, progress=not args.no_progress)
     if results is None:
         return
-    line = (f"{config.learner} on {config.dataset}: {results['steps']} steps x {results['episodes_per_step']} episodes "
-            f"({results['world_size']} process(es), {results['device']}) in {results['train_seconds']:.1f} s")
+    processes = f"({results['world_size']} process(es), {results['device']}) in {results['train_seconds']:.1f} s"
+    if "task_names" in results:  # a multi-task run
+        test = ", ".join(f"{task} {metric} {value:.4g}" for task, metric, value in
+                         zip(results["task_names"], results["metric_names"], results["test"]))
+        print(f"{config.model} + {config.weighting} on {config.family}: {results['steps']} steps x "
+              f"{results['examples_per_step']} examples {processes}; held-out: {test}")
+        print(f"results and checkpoint in {config.checkpoint_dir}")
+        return
+    line = f"{config.learner} on {config.dataset}: {results['steps']} steps x {results['episodes_per_step']} episodes {processes}"
     if "test" in results:
         test = results["test"]
         scale = 100 if results["metric"] == "accuracy" else 1
@@ -244,10 +252,13 @@ def main(argv: list[str] | None = None) -> None:
     collecting.add_argument("folder")
     grades = commands.add_parser("grades", help="export the grade table (CSV)")
     grades.add_argument("--out", default="grades.csv")
-    train = commands.add_parser("train", help="meta-train from a TOML config (data-parallel under torchrun)",
-                                description="Meta-train a black-box learner from a TOML config (see "
-                                            "mtml_lib.experiment); under `torchrun --nproc_per_node=N --no-python "
-                                            "mtml train CONFIG` the run is data-parallel.")
+    train = commands.add_parser("train", help="meta-train or multi-task train from a TOML config (data-parallel "
+                                              "under torchrun)",
+                                description="Meta-train a black-box learner ([learner]; see mtml_lib.experiment) or "
+                                            "train a multi-task model ([tasks], [model], [weighting]; see "
+                                            "mtml_lib.multitask_experiment) from a TOML config; under `torchrun "
+                                            "--nproc_per_node=N --no-python mtml train CONFIG` the run is "
+                                            "data-parallel.")
     train.add_argument("config")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)

@@ -1,6 +1,8 @@
-"""Headless meta-training runs from a config file: ``mtml train CONFIG`` (also under ``torchrun``).
+"""Headless runs from a config file: ``mtml train CONFIG`` (also under ``torchrun``).
 
-A config is a small TOML file; every key is optional except the learner's name (defaults below)::
+A config is a small TOML file. With a ``[learner]`` it is a meta-training run (this module); with
+``[tasks]``, ``[model]`` and ``[weighting]`` a multi-task run (:mod:`mtml_lib.multitask_experiment`).
+In a meta-training config every key is optional except the learner's name (defaults below)::
 
     [data]
     dataset = "glyphs"      # "glyphs", "omniglot" (give `path`) or "sinusoid"
@@ -52,7 +54,8 @@ import torch
 from . import distributed
 from ._validation import check_choice, check_float, check_int
 
-__all__ = ["RunConfig", "ConfigError", "load_config", "parse_config", "build_learner", "build_sampler", "run"]
+__all__ = ["RunConfig", "ConfigError", "load_config", "parse_config", "check_sections", "check_common_keys", "build_learner",
+           "build_sampler", "run"]
 
 DATASETS = ("glyphs", "omniglot", "sinusoid")
 SPLITS = ("alphabet", "class")
@@ -100,7 +103,7 @@ class RunConfig:
         return self.dataset == "sinusoid"
 
 
-def load_config(path: str | os.PathLike) -> RunConfig:
+def load_config(path: str | os.PathLike):
     """Read and check a TOML config (relative paths in it are relative to the file)."""
     try:
         import tomllib
@@ -120,21 +123,50 @@ def _key(section: str, key: str) -> str:
     return f"[{section}] {key}"
 
 
-def parse_config(raw: dict, *, base: pathlib.Path | None = None, source: str = "") -> RunConfig:
-    """Check a config given as nested dicts; raise :class:`ConfigError` on the first problem."""
+def check_sections(raw: dict, sections: dict) -> None:
+    """Every section of ``raw`` is known and a table, and holds only known keys (``None``: any key)."""
     for section in raw:
-        if section not in SECTIONS:
-            raise ConfigError(f"unknown section [{section}]; expected some of {sorted(SECTIONS)}.")
+        if section not in sections:
+            raise ConfigError(f"unknown section [{section}]; expected some of {sorted(sections)}.")
         if not isinstance(raw[section], dict):
             raise ConfigError(f"[{section}] must be a table of keys; got {raw[section]!r}.")
-        allowed = SECTIONS[section]
+        allowed = sections[section]
         unknown = sorted(set(raw[section]) - allowed) if allowed is not None else []
         if unknown:
             raise ConfigError(f"unknown key(s) {unknown} in [{section}]; expected some of {sorted(allowed)}.")
+
+
+def check_common_keys(config, base: pathlib.Path | None) -> None:
+    """The ``[train]`` keys of every run: ``seed``, and ``checkpoint_dir`` (a relative folder is made relative
+    to the config file)."""
+    if not isinstance(config.checkpoint_dir, str) or not config.checkpoint_dir:
+        raise ValueError(f"`[train] checkpoint_dir` must be a folder name; got {config.checkpoint_dir!r}.")
+    if base is not None and not os.path.isabs(config.checkpoint_dir):
+        config.checkpoint_dir = str((base / config.checkpoint_dir).resolve())
+    config.seed = check_int(_key("train", "seed"), config.seed, minimum=0)
+
+
+def parse_config(raw: dict, *, base: pathlib.Path | None = None, source: str = ""):
+    """Check a config given as nested dicts; raise :class:`ConfigError` on the first problem.
+
+    Returns:
+        A :class:`RunConfig` (meta-training, with ``[learner]``) or a
+        :class:`~mtml_lib.multitask_experiment.MultiTaskConfig` (with ``[tasks]``, ``[model]``, ``[weighting]``).
+    """
+    from .multitask_experiment import SECTIONS as MULTITASK, parse_multitask_config
+
+    multitask = sorted(set(raw) & set(MULTITASK) - {"train"})
+    if multitask and "learner" in raw:
+        raise ConfigError(f"a config is a meta-training run ([learner]) or a multi-task run ([tasks], [model], "
+                          f"[weighting]); got [learner] together with {', '.join(f'[{s}]' for s in multitask)}.")
+    if multitask:
+        return parse_multitask_config(raw, base=base, source=source)
+    check_sections(raw, SECTIONS)
     data, episodes = raw.get("data", {}), raw.get("episodes", {})
     learner, train = dict(raw.get("learner", {})), raw.get("train", {})
     if "name" not in learner:
-        raise ConfigError("[learner] name is required: one of the black-box learners, e.g. \"hypernetwork\".")
+        raise ConfigError("[learner] name is required: one of the black-box learners, e.g. \"hypernetwork\" "
+                          "(or give [tasks], [model] and [weighting] for a multi-task run).")
     values: dict[str, Any] = {"learner": learner.pop("name"), "learner_options": learner, "source": source}
     values.update(data)
     values.update(episodes)
@@ -158,7 +190,7 @@ def _check(config: RunConfig, base: pathlib.Path | None) -> None:
         raise ValueError(f"`[learner] name` must be {'cnp_regression' if config.regression else 'a classifier'} "
                          f"for the {config.dataset!r} dataset; got {config.learner!r}.")
     for key, minimum in (("k_shot", 1), ("n_query", 1), ("batch_size", 1), ("steps", 1), ("val_every", 0),
-                         ("val_episodes", 2), ("test_episodes", 0), ("checkpoint_every", 1), ("seed", 0)):
+                         ("val_episodes", 2), ("test_episodes", 0), ("checkpoint_every", 1)):
         section = "episodes" if key in SECTIONS["episodes"] else "train"
         setattr(config, key, check_int(_key(section, key), getattr(config, key), minimum=minimum))
     if config.test_episodes == 1:
@@ -167,10 +199,7 @@ def _check(config: RunConfig, base: pathlib.Path | None) -> None:
     for key in ("autocast", "compile"):
         if not isinstance(getattr(config, key), bool):
             raise TypeError(f"`[train] {key}` must be true or false; got {getattr(config, key)!r}.")
-    if not isinstance(config.checkpoint_dir, str) or not config.checkpoint_dir:
-        raise ValueError(f"`[train] checkpoint_dir` must be a folder name; got {config.checkpoint_dir!r}.")
-    if base is not None and not os.path.isabs(config.checkpoint_dir):
-        config.checkpoint_dir = str((base / config.checkpoint_dir).resolve())
+    check_common_keys(config, base)
     if config.dataset == "omniglot":
         if not config.path:
             raise ValueError("`[data] path` must name a folder holding Omniglot for dataset \"omniglot\"; got none.")
@@ -239,11 +268,16 @@ def build_sampler(config: RunConfig, split: str, *, device: torch.device, genera
                           batch_size=batch_size, device=device, generator=generator)
 
 
-def run(config: RunConfig, *, progress: bool = True) -> dict | None:
-    """Meta-train (data-parallel under ``torchrun``), meta-test on rank 0, write ``results.json``.
+def run(config, *, progress: bool = True) -> dict | None:
+    """Meta-train (data-parallel under ``torchrun``), meta-test on rank 0, write ``results.json``; a
+    multi-task config goes to :func:`~mtml_lib.multitask_experiment.run_multitask`.
 
     Returns the results on rank 0 (None on the other ranks).
     """
+    if not isinstance(config, RunConfig):
+        from .multitask_experiment import run_multitask
+
+        return run_multitask(config, progress=progress)
     with distributed.process_group(config.device) as (ctx, device):
         from .meta_training import evaluate, meta_train
 

@@ -1,8 +1,11 @@
 """The benchmarks' baselines compute what they claim (the speed itself is measured by `make bench`)."""
 
 import numpy as np
+import pytest
 
+from benchmarks.distributed import CONFIGS, config_text
 from benchmarks.episodes import FileSampler, PythonSampler, write_pngs
+from mtml_lib.experiment import load_config
 
 
 def test_file_and_array_baselines_make_the_same_homework_episodes(tmp_path):
@@ -15,3 +18,11 @@ def test_file_and_array_baselines_make_the_same_homework_episodes(tmp_path):
     # The support rows keep label order; the query row is shuffled but still holds every label once.
     assert (files[1][:, :-1].argmax(-1) == np.arange(3)).all()
     assert (np.sort(files[1][:, -1].argmax(-1), axis=1) == np.arange(3)).all()
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_distributed_benchmark_configs_are_valid(tmp_path, name):
+    path = tmp_path / "config.toml"
+    path.write_text(config_text(CONFIGS[name], device="cpu", autocast=True))
+    config = load_config(path)  # checked completely, as `mtml train` checks it
+    assert config.checkpoint_every == 100000 and config.device == "cpu"

@@ -3,20 +3,23 @@ process on both processes' batches combined."""
 
 from __future__ import annotations
 
+import json
+import math
 import pathlib
 import sys
 
 import pytest
 import torch
 
-from mtml_lib import distributed
+from mtml_lib import cli, distributed
 from mtml_lib.data.multitask import MultiTaskBatch, MultiTaskDataset
+from mtml_lib.experiment import ConfigError, load_config
 from mtml_lib.seeding import make_generator
 from mtml_lib.training import fit
 from mtml_lib.weighting import WEIGHTING
 
 import fit_worker
-from torchrun_util import torchrun
+from torchrun_util import kill_mid_run, mtml_train, mtml_train_alone, state, torchrun
 
 # A step of Adam at lr 1e-2 moves a weight by about 1e-2, so a wrong step lands about that far away. Rounding
 # is far below it: a task's mean over 2 x 16 rows is not bit-equal to the mean of two means over 16, and
@@ -103,3 +106,143 @@ def test_an_equal_stream_in_two_processes_is_refused(monkeypatch):
     with pytest.raises(ValueError, match="`generator` must differ"):
         fit(fit_worker.model(), fit_worker.data(), "equal", steps=1, device="cpu", generator=0, progress=False)
 
+
+# --- `mtml train` with a multi-task config ---------------------------------------------------------
+
+MULTITASK = """\
+[tasks]
+family = "mmoe"
+correlation = 0.0
+in_features = 20
+n_train = 2000
+n_test = 500
+[model]
+name = "mmoe"
+hidden = [16]
+num_experts = 4
+tower_hidden = [8]
+gate_dropout = 0.1
+[weighting]
+name = "{method}"
+[train]
+steps = {steps}
+lr = 3e-3
+batch_size = 32
+seed = 5
+eval_every = 100
+checkpoint_dir = "{folder}"
+checkpoint_every = {every}
+"""
+
+
+def _multitask_config(tmp_path, name, *, method, steps, every) -> pathlib.Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(MULTITASK.format(method=method, steps=steps, every=every, folder=name))
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["dwa", "pcgrad"])  # DistributedDataParallel; per-task gradients averaged
+def test_a_killed_multitask_run_resumes_to_the_uninterrupted_result(tmp_path, method):
+    steps, every = 300, 10
+    mtml_train(_multitask_config(tmp_path, "whole", method=method, steps=steps, every=every), 2)
+    whole = state(tmp_path / "whole")
+
+    config = _multitask_config(tmp_path, "killed", method=method, steps=steps, every=every)
+    kill_mid_run(config, 2)  # every process of the run, mid-training
+    saved = state(tmp_path / "killed")
+    assert 0 < saved["step"] < steps, f"the run was not interrupted mid-way (checkpoint at step {saved['step']})"
+    assert saved["world_size"] == 2 and len(saved["generators"]) == 2 and len(saved["rngs"]) == 2
+    (tmp_path / "killed-copy.pt").write_bytes((tmp_path / "killed" / "checkpoint.pt").read_bytes())
+
+    mtml_train(config, 2)  # the same command again: it resumes
+    resumed = state(tmp_path / "killed")
+    assert resumed["step"] == steps
+    for key, value in whole["model"].items():
+        torch.testing.assert_close(resumed["model"][key], value, rtol=0, atol=0, msg=key)
+    for key in ("losses", "weights", "sampled"):
+        torch.testing.assert_close(resumed["history"][key], whole["history"][key], rtol=0, atol=0, equal_nan=True)
+    assert resumed["history"]["eval_metrics"] == whole["history"]["eval_metrics"]
+
+    # With one process it resumes too: rank 0 continues its streams.
+    single = tmp_path / "single"
+    single.mkdir()
+    (single / "checkpoint.pt").write_bytes((tmp_path / "killed-copy.pt").read_bytes())
+    mtml_train_alone(_multitask_config(tmp_path, "single", method=method, steps=steps, every=every))
+    alone = state(single)
+    assert alone["step"] == steps and alone["world_size"] == 1
+    assert alone["history"]["losses"].shape == (steps, 2)
+    results = json.loads((single / "results.json").read_text())
+    assert results["world_size"] == 1 and results["task_names"] == ["task 1", "task 2"] and len(results["test"]) == 2
+    print(f"{method}: killed at step {saved['step']} of {steps}; resumed with 2 processes: identical to the "
+          f"uninterrupted run")
+
+
+def test_a_single_process_multitask_run_writes_results(tmp_path):
+    from mtml_lib.experiment import load_config, run
+    from mtml_lib.multitask_experiment import MultiTaskConfig
+
+    config = load_config(_multitask_config(tmp_path, "out", method="uncertainty", steps=40, every=20))
+    assert isinstance(config, MultiTaskConfig) and config.model_options["hidden"] == (16,)
+    results = run(config, progress=False)
+    assert results["steps"] == 40 and results["world_size"] == 1 and results["examples_per_step"] == 64
+    assert results["eval"]["steps"] == [40] and results["metric_names"] == ["mse", "mse"]
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["test"] == results["test"]
+    assert all(math.isfinite(v) for v in results["test"] + results["final_train_losses"])
+
+
+def _bad(tmp_path, text: str) -> str:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    return str(error.value)
+
+
+GOOD = {"tasks": '[tasks]\nfamily = "related_sinusoids"\nnum_tasks = 4\nn_train = 50\nn_test = 50\n',
+        "model": '[model]\nname = "multihead"\n', "weighting": "", "train": ""}
+
+
+def _text(**sections) -> str:
+    return "".join({**GOOD, **sections}.values())
+
+
+@pytest.mark.parametrize("sections, words", [
+    ({"model": '[model]\nname = "mlp"\n'}, ["[model] name", "'mlp'", "multihead"]),
+    ({"model": "[model]\nhidden = [8]\n"}, ["[model] name is required"]),
+    ({"model": '[model]\nname = "mmoe"\nexperts = 3\n'}, ["[model]", "experts", "num_experts"]),
+    ({"model": '[model]\nname = "mmoe"\n', "weighting": '[weighting]\nname = "gradnorm"\n'},
+     ["GradNorm", "shared weight matrix", "mmoe"]),
+    ({"weighting": '[weighting]\nname = "gradsurgery"\n'}, ["[weighting] name", "'gradsurgery'", "pcgrad"]),
+    ({"weighting": '[weighting]\nname = "gradnorm"\nbeta = 1.0\n'}, ["[weighting]", "beta", "alpha"]),
+    ({"tasks": '[tasks]\nfamily = "nyuv2"\n'}, ["[tasks] family", "'nyuv2'", "mmoe"]),
+    ({"tasks": '[tasks]\nfamily = "mmoe"\nrelatedness = 0.5\n'}, ["[tasks]", "relatedness", "correlation"]),
+    ({"tasks": '[tasks]\nfamily = "mmoe"\ncorrelation = 1.5\n'}, ["[tasks]", "correlation", "1.5"]),
+    ({"tasks": '[tasks]\nfamily = "related_sinusoids"\nnum_tasks = 4\nn_train = [10, 10]\n'},
+     ["[tasks] n_train", "one size per task (4)"]),
+    ({"train": "[train]\ntasks_per_step = 5\n"}, ["[train] tasks_per_step", "5"]),
+    ({"weighting": '[weighting]\nname = "mgda"\n', "train": "[train]\ntasks_per_step = 2\n"},
+     ["[train] tasks_per_step", "MGDA", "every task's loss"]),
+    ({"model": '[model]\nname = "independent"\n', "weighting": '[weighting]\nname = "pcgrad"\n'},
+     ["shared_parameters", "PCGrad"]),
+    ({"model": '[model]\nname = "independent"\n', "weighting": '[weighting]\nname = "gradnorm"\n'},
+     ["GradNorm", "shared weight matrix"]),
+    ({"train": "[train]\nbatch_size = 0\n"}, ["[train] batch_size", "0"]),
+    ({"train": "[train]\nepochs = 3\n"}, ["unknown key", "epochs", "steps"]),
+    ({"train": '[learner]\nname = "cnp"\n'}, ["[learner] together with", "[model]"]),
+])
+def test_bad_multitask_configs_name_the_key_and_the_value(tmp_path, sections, words):
+    message = _bad(tmp_path, _text(**sections))
+    for word in words:
+        assert word in message, (word, message)
+
+
+def test_a_bad_multitask_config_fails_before_any_process_group(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text(_text(weighting='[weighting]\nname = "gradsurgery"\n'))
+    monkeypatch.setenv("RANK", "0")  # as torchrun would start it, with no rendezvous to reach
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["train", str(path)])
+    assert exit_.value.code == 2 and "gradsurgery" in capsys.readouterr().err
+    assert not torch.distributed.is_initialized()

@@ -47,6 +47,7 @@ References:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import torch
@@ -366,12 +367,9 @@ class MixtureOfExperts(ConditionedModel):
         return self.towers(mixed, grouping)
 
 
-def _moe(**kwargs) -> MixtureOfExperts:
-    return MixtureOfExperts(multi_gate=False, **kwargs)
-
-
-def _mmoe(**kwargs) -> MixtureOfExperts:
-    return MixtureOfExperts(multi_gate=True, **kwargs)
+# Partials rather than wrapper functions: they keep the class's signature (which config errors list).
+_moe = functools.partial(MixtureOfExperts, multi_gate=False)
+_mmoe = functools.partial(MixtureOfExperts, multi_gate=True)
 
 
 #: name -> constructor; see the module docstring for the equations.

@@ -1,0 +1,300 @@
+"""Headless multi-task runs from a config file: ``mtml train CONFIG`` with ``[tasks]``, ``[model]`` and
+``[weighting]`` (also under ``torchrun``).
+
+Every key is optional except the model's name (defaults below)::
+
+    [tasks]
+    family = "mmoe"          # a key of FAMILIES: mmoe, related_sinusoids, loss_scale,
+                             # digits_classification, digits_multilabel, digits_mixed
+    correlation = 0.5        # any other key goes to the family's function (here mmoe_correlated)
+    n_train = 20000          # training examples per task (one number, or one per task)
+    n_test = 2000            # held-out examples per task
+
+    [model]
+    name = "mmoe"            # a key of mtml_lib.models.conditioning.CONDITIONING
+    hidden = [16]            # any other key goes to the model's constructor
+    num_experts = 8
+
+    [weighting]
+    name = "pcgrad"          # a key of mtml_lib.weighting.WEIGHTING (default "equal")
+                             # any other key is the method's hyperparameter (e.g. alpha = 1.5)
+
+    [train]
+    steps = 1500
+    lr = 3e-3
+    batch_size = 128         # examples per task, per process and step
+    tasks_per_step = 2       # tasks per step and process (default: all)
+    task_sampling = "uniform"
+    weight_decay = 0.0
+    seed = 0                 # the data and the model's initial weights; process r draws batches from seed + r
+    device = "auto"
+    eval_every = 500         # 0: evaluate at the end only
+    checkpoint_dir = "runs/mmoe-pcgrad"
+    checkpoint_every = 500
+
+The run calls the notebooks' functions: the task family, :class:`~mtml_lib.data.multitask.MultiTaskDataset`,
+:func:`~mtml_lib.models.conditioning.get_conditioned_model`, :func:`~mtml_lib.weighting.get_weighting` and
+:func:`~mtml_lib.training.fit`. Synthetic families draw the training set from ``seed`` and the held-out
+set from ``seed + 100``; the digits families use the disjoint train and test images. Under torchrun
+every process holds the same data and draws its own batches; one step sees
+``world_size x batch_size`` examples of each drawn task.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import pathlib
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+
+from . import distributed
+from ._validation import check_choice, check_int
+
+__all__ = ["MultiTaskConfig", "FAMILIES", "SECTIONS", "parse_multitask_config", "build_tasks", "build_data",
+           "build_model", "build_weighting", "run_multitask"]
+
+SECTIONS = {
+    "tasks": None,  # family, n_train, n_test plus the family's own options
+    "model": None,  # name plus the model's own options
+    "weighting": None,  # name plus the method's hyperparameters
+    "train": {"steps", "lr", "batch_size", "tasks_per_step", "task_sampling", "weight_decay", "seed", "device",
+              "eval_every", "checkpoint_dir", "checkpoint_every"},
+}
+TEST_OFFSET = 100  # the held-out set of a synthetic family is drawn from seed + 100, as in the notebooks
+
+
+def _mmoe(split: str, correlation=0.5, **options):
+    from .data.synthetic import mmoe_correlated
+
+    if isinstance(correlation, list):  # a (T, T) matrix of cosines
+        correlation = torch.tensor(correlation, dtype=torch.double)
+    return mmoe_correlated(correlation, **options)
+
+
+def _related_sinusoids(split: str, num_tasks=4, relatedness=0.0, **options):
+    from .data.synthetic import related_sinusoids
+
+    return related_sinusoids(num_tasks, relatedness=relatedness, **options)
+
+
+def _loss_scale(split: str, sigmas=(1.0, 100.0), **options):
+    from .data.synthetic import loss_scale_toy
+
+    return loss_scale_toy(sigmas, **options)
+
+
+def _digits_classification(split: str, **options):
+    from .tasks import multitask_classification
+
+    return multitask_classification(split=split, **options)
+
+
+def _digits_multilabel(split: str, **options):
+    from .tasks import multilabel
+
+    return multilabel(split=split, **options)
+
+
+def _digits_mixed(split: str):
+    from .tasks import mixed_losses
+
+    return mixed_losses(split=split)
+
+
+#: family name -> function(split, **options) returning the tasks (the digits families use ``split``)
+FAMILIES = {
+    "mmoe": _mmoe,
+    "related_sinusoids": _related_sinusoids,
+    "loss_scale": _loss_scale,
+    "digits_classification": _digits_classification,
+    "digits_multilabel": _digits_multilabel,
+    "digits_mixed": _digits_mixed,
+}
+_SIGNATURES = {  # the options each family takes, as the user writes them
+    "mmoe": ("correlation", "in_features", "scale", "num_sines", "noise", "generator"),
+    "related_sinusoids": ("num_tasks", "relatedness", "noise", "amplitude_step"),
+    "loss_scale": ("sigmas", "in_features", "out_features", "generator"),
+    "digits_classification": ("num_tasks", "transform", "seed"),
+    "digits_multilabel": ("attributes",),
+    "digits_mixed": (),
+}
+
+
+@dataclass
+class MultiTaskConfig:
+    model: str
+    model_options: dict[str, Any] = field(default_factory=dict)
+    family: str = "mmoe"
+    family_options: dict[str, Any] = field(default_factory=dict)
+    n_train: int | list[int] = 1000
+    n_test: int | list[int] = 1000
+    weighting: str = "equal"
+    weighting_options: dict[str, Any] = field(default_factory=dict)
+    steps: int = 1000
+    lr: float = 1e-3
+    batch_size: int = 64
+    tasks_per_step: int | None = None
+    task_sampling: str = "uniform"
+    weight_decay: float = 0.0
+    seed: int = 0
+    device: str = "auto"
+    eval_every: int = 0
+    checkpoint_dir: str = "runs/run"
+    checkpoint_every: int = 500
+    source: str = ""
+
+
+def _tuples(options: dict) -> dict:
+    """TOML arrays as the tuples the constructors document (``hidden = [16, 16]``)."""
+    return {k: tuple(v) if isinstance(v, list) and k != "correlation" else v for k, v in options.items()}
+
+
+def parse_multitask_config(raw: dict, *, base: pathlib.Path | None = None, source: str = "") -> MultiTaskConfig:
+    """Check a multi-task config given as nested dicts; raise :class:`~mtml_lib.experiment.ConfigError`."""
+    from .experiment import ConfigError, check_common_keys, check_sections
+
+    check_sections(raw, SECTIONS)
+    tasks, model = dict(raw.get("tasks", {})), dict(raw.get("model", {}))
+    weighting, train = dict(raw.get("weighting", {})), raw.get("train", {})
+    if "name" not in model:
+        raise ConfigError("[model] name is required: one of the conditioning choices, e.g. \"multihead\".")
+    values: dict[str, Any] = {"model": model.pop("name"), "model_options": _tuples(model),
+                              "weighting": weighting.pop("name", "equal"), "weighting_options": _tuples(weighting),
+                              "source": source}
+    for key in ("family", "n_train", "n_test"):
+        if key in tasks:
+            values[key] = tasks.pop(key)
+    values["family_options"] = _tuples(tasks)
+    values.update(train)
+    config = MultiTaskConfig(**values)
+    try:
+        check_common_keys(config, base)
+        _check(config)
+    except (ValueError, TypeError) as error:
+        raise ConfigError(str(error)) from None
+    return config
+
+
+def _check(config: MultiTaskConfig) -> None:
+    from .models.conditioning import CONDITIONING
+    from .training import check_fit_arguments
+    from .weighting import WEIGHTING
+
+    check_choice("[tasks] family", config.family, tuple(FAMILIES))
+    check_choice("[model] name", config.model, tuple(CONDITIONING))
+    check_choice("[weighting] name", config.weighting, tuple(WEIGHTING))
+    config.eval_every = check_int("[train] eval_every", config.eval_every, minimum=0)
+    unknown = sorted(set(config.family_options) - set(_SIGNATURES[config.family]))
+    if unknown:
+        raise TypeError(f"`[tasks]` options {unknown} do not fit the family {config.family!r} "
+                        f"(it takes {sorted(_SIGNATURES[config.family]) + ['n_test', 'n_train']}).")
+    train, test = build_data(config)  # every size and option checked by the functions themselves
+    model = _built("[model]", config.model, config.model_options, lambda: build_model(config, train),
+                   CONDITIONING[config.model])
+    weighting = _built("[weighting]", config.weighting, config.weighting_options, lambda: build_weighting(config, train),
+                       WEIGHTING[config.weighting])
+    check_fit_arguments(model, train, weighting, steps=config.steps, lr=config.lr, batch_size=config.batch_size,
+                        tasks_per_step=config.tasks_per_step, task_sampling=config.task_sampling,
+                        checkpoint_every=config.checkpoint_every, eval_every=config.eval_every or None,
+                        prefix="[train] ")
+
+
+def _built(section: str, name: str, options: dict, build, constructor):
+    try:
+        return build()
+    except TypeError as error:  # an option the constructor does not take
+        accepted = sorted(p for p in inspect.signature(constructor).parameters if p not in ("in_features",
+                          "out_features", "num_tasks", "args", "kwargs"))
+        raise TypeError(f"`{section}` options {sorted(options)} do not fit {name!r} (it takes {accepted}): {error}") from None
+
+
+def build_tasks(config: MultiTaskConfig, split: str) -> list:
+    """The tasks of ``split`` ("train" or "test"; the digits families read disjoint images)."""
+    try:
+        return FAMILIES[config.family](split, **config.family_options)
+    except ValueError as error:
+        raise ValueError(f"[tasks] of family {config.family!r}: {error}") from None
+
+
+def build_data(config: MultiTaskConfig, device: str | torch.device = "cpu"):
+    """``(train, test)`` :class:`~mtml_lib.data.multitask.MultiTaskDataset` (the same on every process)."""
+    from .data.multitask import MultiTaskDataset
+
+    sets = []
+    for split, key, seed in (("train", "n_train", config.seed), ("test", "n_test", config.seed + TEST_OFFSET)):
+        size = getattr(config, key)
+        size = list(size) if isinstance(size, (list, tuple)) else size
+        try:
+            sets.append(MultiTaskDataset.sample(build_tasks(config, split), size, generator=seed, device=device))
+        except ValueError as error:
+            raise ValueError(f"[tasks] {key}: {error}") from None
+    return tuple(sets)
+
+
+def build_model(config: MultiTaskConfig, data) -> torch.nn.Module:
+    """The model for ``data``'s tasks, initialised from ``config.seed`` (the same weights on every process)."""
+    from .models.conditioning import get_conditioned_model
+
+    torch.manual_seed(config.seed)
+    return get_conditioned_model(config.model, in_features=data.in_features, out_features=data.out_features,
+                                 num_tasks=data.num_tasks, **config.model_options)
+
+
+def build_weighting(config: MultiTaskConfig, data):
+    from .weighting import get_weighting
+
+    return get_weighting(config.weighting, num_tasks=data.num_tasks, **config.weighting_options)
+
+
+def run_multitask(config: MultiTaskConfig, *, progress: bool = True) -> dict | None:
+    """Train (data-parallel under ``torchrun``), evaluate on rank 0, write ``results.json``.
+
+    Returns the results on rank 0 (None on the other processes).
+    """
+    from .training import fit
+
+    with distributed.process_group(config.device) as (ctx, device):
+        folder = pathlib.Path(config.checkpoint_dir)
+        if ctx.is_main:
+            folder.mkdir(parents=True, exist_ok=True)
+        train, test = build_data(config, device)
+        model = build_model(config, train)
+        torch.manual_seed(config.seed + ctx.rank)  # the model's own randomness (dropout): each process its own
+        weighting = build_weighting(config, train)
+        began = time.perf_counter()
+        history = fit(model, train, weighting, steps=config.steps, lr=config.lr, batch_size=config.batch_size,
+                      tasks_per_step=config.tasks_per_step, task_sampling=config.task_sampling, device=device,
+                      generator=config.seed + ctx.rank, eval_data=test, eval_every=config.eval_every or None,
+                      weight_decay=config.weight_decay, progress=progress,
+                      description=f"{config.model} + {config.weighting} x{ctx.world_size}",
+                      checkpoint=folder / "checkpoint.pt", checkpoint_every=config.checkpoint_every)
+        wall = time.perf_counter() - began
+        if not ctx.is_main:
+            return None
+        drawn = config.tasks_per_step or train.num_tasks
+        results: dict[str, Any] = {
+            "config": asdict(config),
+            "world_size": ctx.world_size,
+            "device": device.type,
+            "examples_per_step": config.batch_size * drawn * ctx.world_size,
+            "steps": history.steps,
+            "train_seconds": round(history.seconds, 3),
+            "wall_seconds": round(wall, 3),
+            "task_names": history.task_names,
+            "metric_names": history.metric_names,
+            "final_train_losses": _recent_losses(history),
+            "eval": {"steps": history.eval_steps, "metrics": history.eval_metrics},
+            "test": history.final_metrics,
+        }
+        (folder / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        return results
+
+
+def _recent_losses(history, window: int = 20) -> list[float]:
+    """Each task's mean training loss over the last ``window`` steps that drew it."""
+    recent, drawn = history.losses[-window:], history.sampled[-window:].float()
+    return ((recent * drawn).sum(0) / drawn.sum(0).clamp_min(1)).tolist()
