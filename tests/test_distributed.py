@@ -10,10 +10,10 @@ import torch
 
 from mtml_lib import cli, distributed
 from mtml_lib.data.episodes import concat_episodes
-from mtml_lib.experiment import ConfigError, build_learner, build_sampler, load_config, parse_config
+from mtml_lib.experiment import build_learner, build_sampler, load_config, parse_config
 from mtml_lib.meta_training import meta_train
 
-from torchrun_util import kill_mid_run, mtml_train, mtml_train_alone, state
+from torchrun_util import config_error, kill_mid_run, mtml_train, mtml_train_alone, state
 
 SINUSOID = """\
 [data]
@@ -117,29 +117,22 @@ def test_a_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
     print(f"killed at step {interrupted} of {steps}; resumed with 2 processes: identical to the uninterrupted run")
 
 
-def _bad(tmp_path, text: str) -> str:
-    path = tmp_path / "bad.toml"
-    path.write_text(text)
-    with pytest.raises(ConfigError) as error:
-        load_config(path)
-    return str(error.value)
-
 
 def test_unknown_learner_is_refused(tmp_path):
-    message = _bad(tmp_path, '[learner]\nname = "maml"\n')
+    message = config_error(tmp_path, '[learner]\nname = "maml"\n')
     assert "[learner] name" in message and "'maml'" in message and "hypernetwork" in message
 
 
 def test_n_way_larger_than_a_split_is_refused(tmp_path):
-    message = _bad(tmp_path, '[episodes]\nn_way = 400\n[learner]\nname = "hypernetwork"\n')
+    message = config_error(tmp_path, '[episodes]\nn_way = 400\n[learner]\nname = "hypernetwork"\n')
     assert "[episodes]" in message and "`n_way`" in message and "got 400" in message and "meta-" in message
 
 
 def test_missing_omniglot_folder_is_refused(tmp_path):
-    message = _bad(tmp_path, f'[data]\ndataset = "omniglot"\npath = "{tmp_path / "nowhere"}"\n'
+    message = config_error(tmp_path, f'[data]\ndataset = "omniglot"\npath = "{tmp_path / "nowhere"}"\n'
                              '[learner]\nname = "hypernetwork"\n')
     assert "[data] path" in message and "nowhere" in message
-    assert "[data] path" in _bad(tmp_path, '[data]\ndataset = "omniglot"\n[learner]\nname = "cnp"\n')
+    assert "[data] path" in config_error(tmp_path, '[data]\ndataset = "omniglot"\n[learner]\nname = "cnp"\n')
 
 
 @pytest.mark.parametrize("text, words", [
@@ -153,7 +146,7 @@ def test_missing_omniglot_folder_is_refused(tmp_path):
     ('[learner]\nname = "cnp"\n[episodes]\nk_shot = 15\nn_query = 10\n', ["k_shot + n_query", "15 + 10"]),
 ])
 def test_bad_configs_name_the_key_and_the_value(tmp_path, text, words):
-    message = _bad(tmp_path, text)
+    message = config_error(tmp_path, text)
     for word in words:
         assert word in message, (word, message)
 

@@ -13,13 +13,12 @@ import torch
 
 from mtml_lib import cli, distributed
 from mtml_lib.data.multitask import MultiTaskBatch, MultiTaskDataset
-from mtml_lib.experiment import ConfigError, load_config
 from mtml_lib.seeding import make_generator
 from mtml_lib.training import fit
 from mtml_lib.weighting import WEIGHTING
 
 import fit_worker
-from torchrun_util import kill_mid_run, mtml_train, mtml_train_alone, state, torchrun
+from torchrun_util import config_error, kill_mid_run, mtml_train, mtml_train_alone, state, torchrun
 
 # A step of Adam at lr 1e-2 moves a weight by about 1e-2, so a wrong step lands about that far away. Rounding
 # is far below it: a task's mean over 2 x 16 rows is not bit-equal to the mean of two means over 16, and
@@ -191,13 +190,6 @@ def test_a_single_process_multitask_run_writes_results(tmp_path):
     assert all(math.isfinite(v) for v in results["test"] + results["final_train_losses"])
 
 
-def _bad(tmp_path, text: str) -> str:
-    path = tmp_path / "bad.toml"
-    path.write_text(text)
-    with pytest.raises(ConfigError) as error:
-        load_config(path)
-    return str(error.value)
-
 
 GOOD = {"tasks": '[tasks]\nfamily = "related_sinusoids"\nnum_tasks = 4\nn_train = 50\nn_test = 50\n',
         "model": '[model]\nname = "multihead"\n', "weighting": "", "train": ""}
@@ -232,7 +224,7 @@ def _text(**sections) -> str:
     ({"train": '[learner]\nname = "cnp"\n'}, ["[learner] together with", "[model]"]),
 ])
 def test_bad_multitask_configs_name_the_key_and_the_value(tmp_path, sections, words):
-    message = _bad(tmp_path, _text(**sections))
+    message = config_error(tmp_path, _text(**sections))
     for word in words:
         assert word in message, (word, message)
 

@@ -1,4 +1,4 @@
-"""Helpers of the tests that start `torchrun` (gloo, CPU processes)."""
+"""Helpers of the `mtml train` tests: configs, and runs under `torchrun` (gloo, CPU processes)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,21 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 
+from mtml_lib.experiment import ConfigError, load_config
+
 BIN = pathlib.Path(sys.executable).parent
+
+
+def config_error(tmp_path: pathlib.Path, text: str) -> str:
+    """The message of the ConfigError that loading ``text`` as a config raises."""
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    return str(error.value)
 
 
 def free_port() -> int:
