@@ -194,7 +194,7 @@ def _check(config: RunConfig, base: pathlib.Path | None) -> None:
         section = "episodes" if key in SECTIONS["episodes"] else "train"
         setattr(config, key, check_int(_key(section, key), getattr(config, key), minimum=minimum))
     if config.test_episodes == 1:
-        raise ValueError(f"`[train] test_episodes` must be 0 (no meta-test) or at least 2; got 1.")
+        raise ValueError("`[train] test_episodes` must be 0 (no meta-test) or at least 2; got 1.")
     config.lr = check_float(_key("train", "lr"), config.lr, minimum=0.0, strict_minimum=True)
     for key in ("autocast", "compile"):
         if not isinstance(getattr(config, key), bool):
