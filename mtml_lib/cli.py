@@ -220,16 +220,16 @@ def _train(parser: argparse.ArgumentParser, args) -> None:
     if "task_names" in results:  # a multi-task run
         test = ", ".join(f"{task} {metric} {value:.4g}" for task, metric, value in
                          zip(results["task_names"], results["metric_names"], results["test"]))
-        print(f"{config.model} + {config.weighting} on {config.family}: {results['steps']} steps x "
-              f"{results['examples_per_step']} examples {processes}; held-out: {test}")
-        print(f"results and checkpoint in {config.checkpoint_dir}")
-        return
-    line = f"{config.learner} on {config.dataset}: {results['steps']} steps x {results['episodes_per_step']} episodes {processes}"
-    if "test" in results:
-        test = results["test"]
-        scale = 100 if results["metric"] == "accuracy" else 1
-        line += (f"; meta-test {results['metric']} {scale * test['mean']:.{1 if scale == 100 else 4}f}"
-                 f" ± {scale * test['half_width']:.{1 if scale == 100 else 4}f} over {test['episodes']} episodes")
+        line = (f"{config.model} + {config.weighting} on {config.family}: {results['steps']} steps x "
+                f"{results['examples_per_step']} examples {processes}; held-out: {test}")
+    else:
+        line = (f"{config.learner} on {config.dataset}: {results['steps']} steps x {results['episodes_per_step']} "
+                f"episodes {processes}")
+        if "test" in results:
+            test = results["test"]
+            scale = 100 if results["metric"] == "accuracy" else 1
+            line += (f"; meta-test {results['metric']} {scale * test['mean']:.{1 if scale == 100 else 4}f}"
+                     f" ± {scale * test['half_width']:.{1 if scale == 100 else 4}f} over {test['episodes']} episodes")
     print(line)
     print(f"results and checkpoint in {config.checkpoint_dir}")
 

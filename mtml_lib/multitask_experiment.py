@@ -6,7 +6,8 @@ Every key is optional except the model's name (defaults below)::
     [tasks]
     family = "mmoe"          # a key of FAMILIES: mmoe, related_sinusoids, loss_scale,
                              # digits_classification, digits_multilabel, digits_mixed
-    correlation = 0.5        # any other key goes to the family's function (here mmoe_correlated)
+    correlation = 0.5        # any other key goes to the family's function (here mmoe_correlated,
+                             # which requires it); a matrix is an array of arrays
     n_train = 20000          # training examples per task (one number, or one per task)
     n_test = 2000            # held-out examples per task
 
@@ -53,9 +54,11 @@ import torch
 
 from . import distributed
 from ._validation import check_choice, check_int
+from .data.synthetic import loss_scale_toy, mmoe_correlated, related_sinusoids
+from .tasks import mixed_losses, multilabel, multitask_classification
 
-__all__ = ["MultiTaskConfig", "FAMILIES", "SECTIONS", "parse_multitask_config", "build_tasks", "build_data",
-           "build_model", "build_weighting", "run_multitask"]
+__all__ = ["MultiTaskConfig", "FAMILIES", "SECTIONS", "family_options", "parse_multitask_config", "build_tasks",
+           "build_data", "build_model", "build_weighting", "run_multitask"]
 
 SECTIONS = {
     "tasks": None,  # family, n_train, n_test plus the family's own options
@@ -67,61 +70,21 @@ SECTIONS = {
 TEST_OFFSET = 100  # the held-out set of a synthetic family is drawn from seed + 100, as in the notebooks
 
 
-def _mmoe(split: str, correlation=0.5, **options):
-    from .data.synthetic import mmoe_correlated
-
-    if isinstance(correlation, list):  # a (T, T) matrix of cosines
-        correlation = torch.tensor(correlation, dtype=torch.double)
-    return mmoe_correlated(correlation, **options)
-
-
-def _related_sinusoids(split: str, num_tasks=4, relatedness=0.0, **options):
-    from .data.synthetic import related_sinusoids
-
-    return related_sinusoids(num_tasks, relatedness=relatedness, **options)
-
-
-def _loss_scale(split: str, sigmas=(1.0, 100.0), **options):
-    from .data.synthetic import loss_scale_toy
-
-    return loss_scale_toy(sigmas, **options)
-
-
-def _digits_classification(split: str, **options):
-    from .tasks import multitask_classification
-
-    return multitask_classification(split=split, **options)
-
-
-def _digits_multilabel(split: str, **options):
-    from .tasks import multilabel
-
-    return multilabel(split=split, **options)
-
-
-def _digits_mixed(split: str):
-    from .tasks import mixed_losses
-
-    return mixed_losses(split=split)
-
-
-#: family name -> function(split, **options) returning the tasks (the digits families use ``split``)
+#: family name -> the function that makes its tasks; a config's ``[tasks]`` keys are its keyword arguments
+#: (the digits families get ``split`` from the run: "train" and "test" read disjoint images)
 FAMILIES = {
-    "mmoe": _mmoe,
-    "related_sinusoids": _related_sinusoids,
-    "loss_scale": _loss_scale,
-    "digits_classification": _digits_classification,
-    "digits_multilabel": _digits_multilabel,
-    "digits_mixed": _digits_mixed,
+    "mmoe": mmoe_correlated,
+    "related_sinusoids": related_sinusoids,
+    "loss_scale": loss_scale_toy,
+    "digits_classification": multitask_classification,
+    "digits_multilabel": multilabel,
+    "digits_mixed": mixed_losses,
 }
-_SIGNATURES = {  # the options each family takes, as the user writes them
-    "mmoe": ("correlation", "in_features", "scale", "num_sines", "noise", "generator"),
-    "related_sinusoids": ("num_tasks", "relatedness", "noise", "amplitude_step"),
-    "loss_scale": ("sigmas", "in_features", "out_features", "generator"),
-    "digits_classification": ("num_tasks", "transform", "seed"),
-    "digits_multilabel": ("attributes",),
-    "digits_mixed": (),
-}
+
+
+def family_options(family: str) -> dict[str, inspect.Parameter]:
+    """The keyword arguments a family's function takes from a config (all but ``split``)."""
+    return {name: p for name, p in inspect.signature(FAMILIES[family]).parameters.items() if name != "split"}
 
 
 @dataclass
@@ -150,7 +113,7 @@ class MultiTaskConfig:
 
 def _tuples(options: dict) -> dict:
     """TOML arrays as the tuples the constructors document (``hidden = [16, 16]``)."""
-    return {k: tuple(v) if isinstance(v, list) and k != "correlation" else v for k, v in options.items()}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
 
 
 def parse_multitask_config(raw: dict, *, base: pathlib.Path | None = None, source: str = "") -> MultiTaskConfig:
@@ -188,10 +151,14 @@ def _check(config: MultiTaskConfig) -> None:
     check_choice("[model] name", config.model, tuple(CONDITIONING))
     check_choice("[weighting] name", config.weighting, tuple(WEIGHTING))
     config.eval_every = check_int("[train] eval_every", config.eval_every, minimum=0)
-    unknown = sorted(set(config.family_options) - set(_SIGNATURES[config.family]))
+    accepted = family_options(config.family)
+    unknown = sorted(set(config.family_options) - set(accepted))
     if unknown:
         raise TypeError(f"`[tasks]` options {unknown} do not fit the family {config.family!r} "
-                        f"(it takes {sorted(_SIGNATURES[config.family]) + ['n_test', 'n_train']}).")
+                        f"(it takes {sorted(accepted) + ['n_test', 'n_train']}).")
+    for name, parameter in accepted.items():
+        if parameter.default is inspect.Parameter.empty and name not in config.family_options:
+            raise ValueError(f"`[tasks] {name}` is required for the family {config.family!r}; got none.")
     train, test = build_data(config)  # every size and option checked by the functions themselves
     model = _built("[model]", config.model, config.model_options, lambda: build_model(config, train),
                    CONDITIONING[config.model])
@@ -214,8 +181,17 @@ def _built(section: str, name: str, options: dict, build, constructor):
 
 def build_tasks(config: MultiTaskConfig, split: str) -> list:
     """The tasks of ``split`` ("train" or "test"; the digits families read disjoint images)."""
+    options = dict(config.family_options)
+    if "split" in inspect.signature(FAMILIES[config.family]).parameters:
+        options["split"] = split
+    if isinstance(options.get("correlation"), tuple):  # mmoe's (T, T) matrix of cosines
+        try:
+            options["correlation"] = torch.tensor(options["correlation"], dtype=torch.double)
+        except (TypeError, ValueError):
+            raise ValueError(f"`[tasks] correlation` must be a number or a (T, T) array of arrays of numbers; "
+                             f"got {list(options['correlation'])!r}.") from None
     try:
-        return FAMILIES[config.family](split, **config.family_options)
+        return FAMILIES[config.family](**options)
     except ValueError as error:
         raise ValueError(f"[tasks] of family {config.family!r}: {error}") from None
 
@@ -226,10 +202,9 @@ def build_data(config: MultiTaskConfig, device: str | torch.device = "cpu"):
 
     sets = []
     for split, key, seed in (("train", "n_train", config.seed), ("test", "n_test", config.seed + TEST_OFFSET)):
-        size = getattr(config, key)
-        size = list(size) if isinstance(size, (list, tuple)) else size
+        tasks = build_tasks(config, split)
         try:
-            sets.append(MultiTaskDataset.sample(build_tasks(config, split), size, generator=seed, device=device))
+            sets.append(MultiTaskDataset.sample(tasks, getattr(config, key), generator=seed, device=device))
         except ValueError as error:
             raise ValueError(f"[tasks] {key}: {error}") from None
     return tuple(sets)

@@ -191,7 +191,7 @@ def test_a_single_process_multitask_run_writes_results(tmp_path):
 
 
 
-GOOD = {"tasks": '[tasks]\nfamily = "related_sinusoids"\nnum_tasks = 4\nn_train = 50\nn_test = 50\n',
+GOOD = {"tasks": '[tasks]\nfamily = "related_sinusoids"\nnum_tasks = 4\nrelatedness = -0.5\nn_train = 50\nn_test = 50\n',
         "model": '[model]\nname = "multihead"\n', "weighting": "", "train": ""}
 
 
@@ -210,7 +210,9 @@ def _text(**sections) -> str:
     ({"tasks": '[tasks]\nfamily = "nyuv2"\n'}, ["[tasks] family", "'nyuv2'", "mmoe"]),
     ({"tasks": '[tasks]\nfamily = "mmoe"\nrelatedness = 0.5\n'}, ["[tasks]", "relatedness", "correlation"]),
     ({"tasks": '[tasks]\nfamily = "mmoe"\ncorrelation = 1.5\n'}, ["[tasks]", "correlation", "1.5"]),
-    ({"tasks": '[tasks]\nfamily = "related_sinusoids"\nnum_tasks = 4\nn_train = [10, 10]\n'},
+    ({"tasks": '[tasks]\nfamily = "mmoe"\nin_features = 10\n'}, ["[tasks] correlation", "is required", "'mmoe'"]),
+    ({"tasks": '[tasks]\nfamily = "mmoe"\ncorrelation = [[1.0, 0.5], [0.5]]\n'}, ["[tasks]", "correlation"]),
+    ({"tasks": '[tasks]\nfamily = "related_sinusoids"\nnum_tasks = 4\nrelatedness = 0.0\nn_train = [10, 10]\n'},
      ["[tasks] n_train", "one size per task (4)"]),
     ({"train": "[train]\ntasks_per_step = 5\n"}, ["[train] tasks_per_step", "5"]),
     ({"weighting": '[weighting]\nname = "mgda"\n', "train": "[train]\ntasks_per_step = 2\n"},
@@ -238,3 +240,29 @@ def test_a_bad_multitask_config_fails_before_any_process_group(tmp_path, monkeyp
         cli.main(["train", str(path)])
     assert exit_.value.code == 2 and "gradsurgery" in capsys.readouterr().err
     assert not torch.distributed.is_initialized()
+
+
+@pytest.mark.parametrize("family, options", [
+    ("mmoe", 'correlation = [[1.0, 0.5, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 1.0]]\nin_features = 10\n'),
+    ("related_sinusoids", "num_tasks = 2\nrelatedness = 0.5\n"),
+    ("loss_scale", "sigmas = [1.0, 10.0]\nin_features = 8\nout_features = 4\n"),
+    ("digits_classification", 'num_tasks = 2\ntransform = "rotate"\n'),
+    ("digits_multilabel", 'attributes = ["even", "prime"]\n'),
+    ("digits_mixed", ""),
+])
+def test_every_task_family_builds_from_a_config(tmp_path, family, options):
+    from mtml_lib.experiment import load_config
+    from mtml_lib.multitask_experiment import FAMILIES, build_data
+
+    assert len(FAMILIES) == 6  # a family added to FAMILIES belongs in this list too
+    path = tmp_path / "config.toml"
+    path.write_text(f'[tasks]\nfamily = "{family}"\n{options}n_train = 20\nn_test = 10\n[model]\nname = "multihead"\n')
+    train, test = build_data(load_config(path))
+    assert train.sizes == [20] * train.num_tasks and test.sizes == [10] * test.num_tasks and train.num_tasks >= 2
+    if family.startswith("digits"):  # the held-out tasks read the test images, the training tasks the others
+        from mtml_lib.data.digits import load_digits_pool
+
+        pools = {split: {tuple(row.tolist()) for row in load_digits_pool(split=split).images.flatten(1)}
+                 for split in ("train", "test")}
+        for data, split in ((train, "train"), (test, "test")):  # task 0 sees the images as they are
+            assert all(tuple(row.tolist()) in pools[split] for row in data.xs[0].flatten(1)), split
