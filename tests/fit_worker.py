@@ -3,7 +3,7 @@
     torchrun --nproc_per_node=2 --no-python python tests/fit_worker.py OUT
 
 Rank r draws its batches from generator SEED + r. Rank 0 writes OUT/<run>.pt with the final weights, the
-logged history, and every rank's weights (to check that the processes agree).
+logged history, every rank's weights (to check that the processes agree) and every rank's own per-step losses.
 """
 
 from __future__ import annotations
@@ -46,12 +46,15 @@ def main(out: pathlib.Path) -> None:
         runs = {name: (name, None) for name in WEIGHTING}
         runs.update({label: (name, 2) for label, name in SUBSET_RUNS.items()})
         for label, (name, tasks_per_step) in runs.items():
-            net = model()
+            net, own_losses = model(), []
             history = fit(net, data(), method(name), steps=STEPS, lr=LR, batch_size=BATCH, tasks_per_step=tasks_per_step,
-                          device="cpu", generator=SEED + ctx.rank, progress=False)
-            every_rank = distributed.all_gather_objects(net.state_dict())
+                          device="cpu", generator=SEED + ctx.rank, progress=False,
+                          callback=lambda step, model, losses: own_losses.append(losses.clone()))
+            every_rank = distributed.all_gather_objects((net.state_dict(), torch.stack(own_losses)))
             if ctx.is_main:
-                torch.save({"model": net.state_dict(), "history": history.to_dict(), "every_rank": every_rank},
+                torch.save({"model": net.state_dict(), "history": history.to_dict(),
+                            "every_rank": [weights for weights, _ in every_rank],
+                            "rank_losses": torch.stack([losses for _, losses in every_rank])},  # (ranks, steps, T)
                            out / f"{label}.pt")
 
 
