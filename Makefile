@@ -23,7 +23,7 @@ TORCH_INDEX ?=
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 
-.PHONY: lab test unit browser nbval notebooks lock bench clean
+.PHONY: lab test unit lint format browser nbval notebooks lock bench clean
 
 # The environment is rebuilt when the lock file or pyproject.toml changes.
 $(VENV)/.installed: requirements/lock.txt pyproject.toml
@@ -43,13 +43,24 @@ lab: $(VENV)/.installed
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=$(LAB_ROOT) $(ALLOW_ROOT) \
 		--ServerApp.open_browser=$(if $(filter yes,$(OPEN_BROWSER)),True,False) --LabApp.news_url=None
 
-test: $(VENV)/.installed
+# The linter runs first: a tree ruff rejects fails before the long tests start.
+test: lint
 	sh tools/install_browser.sh
 	$(BIN)/python -m pytest tests $(NOTEBOOKS) $(NBVAL) $(PYTEST_ARGS)
 
 # The fast edit-test loop: library unit tests only, no notebooks.
 unit: $(VENV)/.installed
 	$(BIN)/python -m pytest tests -m "not slow and not browser" $(PYTEST_ARGS)
+
+# ruff: lint rules and formatting, as configured in pyproject.toml (notebooks are linted, not reformatted).
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Apply ruff's formatting and its safe fixes.
+format: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 # The student's view in headless Chromium (JupyterLab started by `make lab`); screenshots in artifacts/browser/.
 browser: $(VENV)/.installed
@@ -65,7 +76,7 @@ notebooks: $(VENV)/.installed
 	$(BIN)/python tools/execute_notebooks.py $(or $(NB),$(NOTEBOOKS))
 
 lock:
-	$(PYTHON) tools/lock.py
+	$(PYTHON) tools/lock.py $(if $(UPGRADE),--upgrade)
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks

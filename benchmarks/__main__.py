@@ -10,8 +10,14 @@ BENCHMARKS = ["conditioning", "weighting", "episodes", "blackbox", "distributed"
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("names", nargs="*", choices=[[], *BENCHMARKS], default=[], metavar="name",
-                        help=f"which benchmarks to run, of {BENCHMARKS} (default: all)")
+    parser.add_argument(
+        "names",
+        nargs="*",
+        choices=[[], *BENCHMARKS],
+        default=[],
+        metavar="name",
+        help=f"which benchmarks to run, of {BENCHMARKS} (default: all)",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps (default: auto)")
     args = parser.parse_args()
     for name in args.names or BENCHMARKS:

@@ -11,8 +11,15 @@ import torch
 from mtml_lib.device import synchronize
 
 
-def time_side_by_side(fns: Sequence[Callable[[], object]], *, device: torch.device, warmup: int = 5,
-                      rounds: int = 15, calls: int = 5, min_seconds: float = 0.0) -> list[float]:
+def time_side_by_side(
+    fns: Sequence[Callable[[], object]],
+    *,
+    device: torch.device,
+    warmup: int = 5,
+    rounds: int = 15,
+    calls: int = 5,
+    min_seconds: float = 0.0,
+) -> list[float]:
     """Median seconds per call of each function, measured in alternating rounds.
 
     Alternating (a few calls of each, round after round) exposes every function to

@@ -23,19 +23,40 @@ import time
 
 import torch
 
-from mtml_lib.data.episodes import EpisodeSampler, SamplerCycle, SinusoidEpisodeSampler
+from mtml_lib.data.episodes import EpisodeSampler
 from mtml_lib.data.glyphs import load_glyphs
+from mtml_lib.data.mixing import SamplerCycle
+from mtml_lib.data.sinusoids import SinusoidEpisodeSampler
 from mtml_lib.device import get_device
-from mtml_lib.meta_training import evaluate, meta_train
-from mtml_lib.models.blackbox import get_blackbox_learner
+from mtml_lib.models.blackbox import get_blackbox
+from mtml_lib.training import meta_test, meta_train
 
 from ._timing import print_table
 
 CHANNELS = (16, 32, 32)
-# name: (learner, train way, train shot, queries, batch, steps, [(test way, test shot), ...], options)
+# name: (learner, train way, train shot, queries, batch, steps, [(test way, test shot), ...],
+# options)
 ROWS = {
-    "hypernetwork-5w1s": ("hypernetwork", 5, 1, 2, 32, 400, [(5, 1), (20, 1)], {"channels": CHANNELS}),
-    "hypernetwork-5w1s-long": ("hypernetwork", 5, 1, 2, 32, 1500, [(5, 1), (20, 1)], {"channels": CHANNELS}),
+    "hypernetwork-5w1s": (
+        "hypernetwork",
+        5,
+        1,
+        2,
+        32,
+        400,
+        [(5, 1), (20, 1)],
+        {"channels": CHANNELS},
+    ),
+    "hypernetwork-5w1s-long": (
+        "hypernetwork",
+        5,
+        1,
+        2,
+        32,
+        1500,
+        [(5, 1), (20, 1)],
+        {"channels": CHANNELS},
+    ),
     "transformer-5w1s-long": ("transformer", 5, 1, 2, 32, 1500, [(5, 1)], {"channels": CHANNELS}),
     "cnp-5w1s-long": ("cnp", 5, 1, 2, 32, 1500, [(5, 1)], {"channels": CHANNELS}),
     "hypernetwork-20w1s": ("hypernetwork", 20, 1, 2, 16, 1000, [(20, 1)], {"channels": CHANNELS}),
@@ -50,30 +71,65 @@ def _run(name: str, spec, splits, device: torch.device) -> list[list[str]]:
     learner_name, way, shot, queries, batch, steps, tests, options = spec
     train, _, test = splits
     torch.manual_seed(0)
-    learner = get_blackbox_learner(learner_name, n_way=way, **options)
+    learner = get_blackbox(learner_name, n_way=way, **options)
     if learner_name == "cnp_regression":
-        sampler = SamplerCycle([SinusoidEpisodeSampler(k_shot=k, n_query=queries, batch_size=batch, device=device,
-                                                       generator=k) for k in shot])
+        sampler = SamplerCycle(
+            [
+                SinusoidEpisodeSampler(
+                    k_shot=k, n_query=queries, batch_size=batch, device=device, generator=k
+                )
+                for k in shot
+            ]
+        )
     else:
-        sampler = EpisodeSampler(train, n_way=way, k_shot=shot, n_query=queries, batch_size=batch, device=device,
-                                 generator=0)
+        sampler = EpisodeSampler(
+            train,
+            n_way=way,
+            k_shot=shot,
+            n_query=queries,
+            batch_size=batch,
+            device=device,
+            generator=0,
+        )
     started = time.perf_counter()
-    meta_train(learner, sampler, steps=steps, lr=1e-3, device=device, seed=0, progress=False)
+    meta_train(learner, sampler, steps=steps, lr=1e-3, device=device, generator=0, progress=False)
     seconds = time.perf_counter() - started
     rows = []
     for setting in tests:
         if learner_name == "cnp_regression":
-            tasks = SinusoidEpisodeSampler(k_shot=setting, n_query=100, batch_size=600, device=device, generator=100)
-            mean, half = evaluate(learner, tasks, episodes=600)
+            tasks = SinusoidEpisodeSampler(
+                k_shot=setting, n_query=100, batch_size=600, device=device, generator=100
+            )
+            mean, half = meta_test(learner, tasks, episodes=600)
             label, value = f"sinusoid K={setting}", f"MSE {mean:.3f} ± {half:.3f}"
         else:
             test_way, test_shot = setting
             episodes = 1000 if learner_name == "lstm_memory" else 600
-            sampler = EpisodeSampler(test, n_way=test_way, k_shot=test_shot, n_query=1 if learner_name == "lstm_memory"
-                                     else 5, batch_size=200, device=device, generator=1)
-            mean, half = evaluate(learner, sampler, episodes=episodes)
-            label, value = f"{test_way}-way {test_shot}-shot", f"{100 * mean:.1f}% ± {100 * half:.1f}"
-        rows.append([name, learner_name, label, value, str(steps), f"{seconds:.0f}", f"{steps / seconds:.1f}"])
+            sampler = EpisodeSampler(
+                test,
+                n_way=test_way,
+                k_shot=test_shot,
+                n_query=1 if learner_name == "lstm_memory" else 5,
+                batch_size=200,
+                device=device,
+                generator=1,
+            )
+            mean, half = meta_test(learner, sampler, episodes=episodes)
+            label, value = (
+                f"{test_way}-way {test_shot}-shot",
+                f"{100 * mean:.1f}% ± {100 * half:.1f}",
+            )
+        rows.append(
+            [
+                name,
+                learner_name,
+                label,
+                value,
+                str(steps),
+                f"{seconds:.0f}",
+                f"{steps / seconds:.1f}",
+            ]
+        )
     return rows
 
 
@@ -88,8 +144,12 @@ def main(device: str = "auto") -> list[list[str]]:
     for name in wanted:
         rows += _run(name, ROWS[name], splits, device)
         print(" | ".join(rows[-1]), flush=True)
-    print_table(f"Black-box learners, meta-trained from scratch ({device.type}, {torch.get_num_threads()} threads)",
-                ["row", "learner", "test setting", "held-out result", "steps", "seconds", "steps/s"], rows)
+    print_table(
+        f"Black-box learners, meta-trained from scratch ({device.type}, {torch.get_num_threads()} "
+        "threads)",
+        ["row", "learner", "test setting", "held-out result", "steps", "seconds", "steps/s"],
+        rows,
+    )
     return rows
 
 

@@ -91,15 +91,24 @@ def _free_port() -> int:
 
 
 def config_text(text: str, *, device: str, autocast: bool) -> str:
-    """A benchmark config with the keys every run shares: no validation or meta-test (a multi-task run
+    """A benchmark config with the keys every run shares: no validation or meta-test (a multi-task
+    run
     evaluates once, at the end, outside the timed steps), no checkpoint until the end."""
     extra = f'device = "{device}"\ncheckpoint_dir = "out"\ncheckpoint_every = 100000\n'
     if "[tasks]" not in text:
-        extra += f"val_every = 0\ntest_episodes = 0\nautocast = {str(autocast).lower()}\n"
+        extra += f"eval_every = 0\ntest_episodes = 0\nautocast = {str(autocast).lower()}\n"
     return text + extra
 
 
-def _run(text: str, folder: pathlib.Path, *, processes: int, threads: int | None, device: str, autocast: bool) -> dict:
+def _run(
+    text: str,
+    folder: pathlib.Path,
+    *,
+    processes: int,
+    threads: int | None,
+    device: str,
+    autocast: bool,
+) -> dict:
     folder.mkdir(parents=True)
     config = folder / "config.toml"
     config.write_text(config_text(text, device=device, autocast=autocast))
@@ -109,8 +118,13 @@ def _run(text: str, folder: pathlib.Path, *, processes: int, threads: int | None
         env["OMP_NUM_THREADS"] = str(threads)
     command = [str(BIN / "mtml"), "train", str(config), "--no-progress"]
     if processes > 1:
-        command = [str(BIN / "torchrun"), f"--nproc_per_node={processes}", f"--master_port={_free_port()}",
-                   "--no-python", *command]
+        command = [
+            str(BIN / "torchrun"),
+            f"--nproc_per_node={processes}",
+            f"--master_port={_free_port()}",
+            "--no-python",
+            *command,
+        ]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
@@ -120,32 +134,53 @@ def _run(text: str, folder: pathlib.Path, *, processes: int, threads: int | None
 def main(device: str = "auto") -> list[list[str]]:
     device = get_device(device)
     if device.type == "cuda":
-        variants = [("1 process, autocast off", 1, None, False), ("1 process, bf16 autocast", 1, None, True)]
+        variants = [
+            ("1 process, autocast off", 1, None, False),
+            ("1 process, bf16 autocast", 1, None, True),
+        ]
     else:
         cores = os.cpu_count() or 1
-        variants = [(f"1 process, {torch.get_num_threads()} threads", 1, None, True),
-                    ("1 process, 1 thread", 1, 1, True),
-                    (f"torchrun, 2 processes x 1 thread ({cores} cores)", 2, 1, True)]
+        variants = [
+            (f"1 process, {torch.get_num_threads()} threads", 1, None, True),
+            ("1 process, 1 thread", 1, 1, True),
+            (f"torchrun, 2 processes x 1 thread ({cores} cores)", 2, 1, True),
+        ]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, text in CONFIGS.items():
             multitask = "[tasks]" in text
-            runs = variants[:1] if multitask and device.type == "cuda" else variants  # no autocast to compare
+            runs = (
+                variants[:1] if multitask and device.type == "cuda" else variants
+            )  # no autocast to compare
             rates: dict[str, list[float]] = {label: [] for label, *_ in runs}
             for round_ in range(ROUNDS):
                 for label, processes, threads, autocast in runs:
-                    folder = pathlib.Path(tmp) / f"{len(rows)}-{round_}-{processes}-{threads}-{autocast}-{abs(hash(name))}"
-                    results = _run(text, folder, processes=processes, threads=threads, device=device.type,
-                                   autocast=autocast)
+                    folder = (
+                        pathlib.Path(tmp)
+                        / f"{len(rows)}-{round_}-{processes}-{threads}-{autocast}-{abs(hash(name))}"
+                    )
+                    results = _run(
+                        text,
+                        folder,
+                        processes=processes,
+                        threads=threads,
+                        device=device.type,
+                        autocast=autocast,
+                    )
                     per_step = results["examples_per_step" if multitask else "episodes_per_step"]
                     rates[label].append(results["steps"] * per_step / results["train_seconds"])
             base = statistics.median(rates[runs[0][0]])
             for label, processes, *_ in runs:
                 rate = statistics.median(rates[label])
                 unit = "examples" if multitask else "episodes"
-                rows.append([name, label, str(processes), f"{rate:,.0f} {unit}", f"{rate / base:.2f}x"])
-    print_table(f"mtml train throughput ({device.type}; median of {ROUNDS} alternating rounds)",
-                ["config", "run", "processes", "per second", "vs first row"], rows)
+                rows.append(
+                    [name, label, str(processes), f"{rate:,.0f} {unit}", f"{rate / base:.2f}x"]
+                )
+    print_table(
+        f"mtml train throughput ({device.type}; median of {ROUNDS} alternating rounds)",
+        ["config", "run", "processes", "per second", "vs first row"],
+        rows,
+    )
     return rows
 
 

@@ -32,10 +32,19 @@ from ._timing import print_table, time_side_by_side
 
 
 class _PerEpisodeSampler:
-    """The homework's loop, one episode and one image at a time; subclasses say where images come from."""
+    """The homework's loop, one episode and one image at a time;
+    subclasses say where images come from.
+    """
 
-    def __init__(self, *, num_classes: int, n_way: int, k_shot: int, batch_size: int, seed: int = 0):
-        self.num_classes, self.n_way, self.k_shot, self.batch_size = num_classes, n_way, k_shot, batch_size
+    def __init__(
+        self, *, num_classes: int, n_way: int, k_shot: int, batch_size: int, seed: int = 0
+    ):
+        self.num_classes, self.n_way, self.k_shot, self.batch_size = (
+            num_classes,
+            n_way,
+            k_shot,
+            batch_size,
+        )
         self.random = random.Random(seed)
 
     def instances(self, c: int) -> list:
@@ -53,7 +62,9 @@ class _PerEpisodeSampler:
             rows = [[] for _ in range(self.k_shot + 1)]
             labels = [[] for _ in range(self.k_shot + 1)]
             for label, c in enumerate(classes):
-                for row, instance in enumerate(self.random.sample(self.instances(c), self.k_shot + 1)):
+                for row, instance in enumerate(
+                    self.random.sample(self.instances(c), self.k_shot + 1)
+                ):
                     rows[row].append(self.read(c, instance))
                     labels[row].append(np.eye(self.n_way)[label])
             order = list(range(self.n_way))
@@ -66,7 +77,9 @@ class _PerEpisodeSampler:
 
 
 class FileSampler(_PerEpisodeSampler):
-    """The homework's generator: folders of PNG files, each folder listed and one file read at a time."""
+    """The homework's generator: folders of PNG files,
+    each folder listed and one file read at a time.
+    """
 
     def __init__(self, folders: list[pathlib.Path], **kwargs):
         super().__init__(num_classes=len(folders), **kwargs)
@@ -78,7 +91,10 @@ class FileSampler(_PerEpisodeSampler):
     def read(self, c: int, name) -> np.ndarray:
         from PIL import Image
 
-        return 1.0 - np.asarray(Image.open(self.folders[c] / name), dtype=np.float32).reshape(-1) / 255.0
+        return (
+            1.0
+            - np.asarray(Image.open(self.folders[c] / name), dtype=np.float32).reshape(-1) / 255.0
+        )
 
 
 def write_pngs(images: np.ndarray, root: pathlib.Path) -> list[pathlib.Path]:
@@ -90,7 +106,9 @@ def write_pngs(images: np.ndarray, root: pathlib.Path) -> list[pathlib.Path]:
         folder = root / f"character{c:04d}"
         folder.mkdir()
         for i, image in enumerate(instances):
-            Image.fromarray(np.round(255 * (1 - image)).astype(np.uint8)).save(folder / f"{i:02d}.png")
+            Image.fromarray(np.round(255 * (1 - image)).astype(np.uint8)).save(
+                folder / f"{i:02d}.png"
+            )
         folders.append(folder)
     return folders
 
@@ -118,21 +136,58 @@ def main(device: str = "auto") -> list[dict]:
         folders = write_pngs(images, pathlib.Path(tmp))
         for n_way, k_shot in ((5, 1), (20, 5)):
             for batch_size in (32, 256):
-                ours = EpisodeSampler(train, n_way=n_way, k_shot=k_shot, n_query=1, batch_size=batch_size,
-                                      device=device, generator=0)
+                ours = EpisodeSampler(
+                    train,
+                    n_way=n_way,
+                    k_shot=k_shot,
+                    n_query=1,
+                    batch_size=batch_size,
+                    device=device,
+                    generator=0,
+                )
                 files = FileSampler(folders, n_way=n_way, k_shot=k_shot, batch_size=batch_size)
                 memory = PythonSampler(images, n_way=n_way, k_shot=k_shot, batch_size=batch_size)
                 batched, from_files, in_memory = time_side_by_side(
-                    [ours.sample_homework, files.sample, memory.sample], device=device, warmup=1, rounds=3, calls=1,
-                    min_seconds=0.2)
-                results.append({"setting": f"{n_way}-way {k_shot}-shot", "batch_size": batch_size,
-                                "batched_eps": batch_size / batched, "files_eps": batch_size / from_files,
-                                "memory_eps": batch_size / in_memory})
-                rows.append([f"{n_way}-way {k_shot}-shot", str(batch_size), f"{batch_size / batched:,.0f}",
-                             f"{batch_size / from_files:,.0f}", f"{from_files / batched:.0f}x",
-                             f"{batch_size / in_memory:,.0f}", f"{in_memory / batched:.1f}x"])
-    print_table(f"Episodes per second, homework layout ({device.type}, {torch.get_num_threads()} threads)",
-                ["setting", "batch", "batched", "homework (files)", "speedup", "loop (in memory)", "speedup"], rows)
+                    [ours.sample_homework, files.sample, memory.sample],
+                    device=device,
+                    warmup=1,
+                    rounds=3,
+                    calls=1,
+                    min_seconds=0.2,
+                )
+                results.append(
+                    {
+                        "setting": f"{n_way}-way {k_shot}-shot",
+                        "batch_size": batch_size,
+                        "batched_eps": batch_size / batched,
+                        "files_eps": batch_size / from_files,
+                        "memory_eps": batch_size / in_memory,
+                    }
+                )
+                rows.append(
+                    [
+                        f"{n_way}-way {k_shot}-shot",
+                        str(batch_size),
+                        f"{batch_size / batched:,.0f}",
+                        f"{batch_size / from_files:,.0f}",
+                        f"{from_files / batched:.0f}x",
+                        f"{batch_size / in_memory:,.0f}",
+                        f"{in_memory / batched:.1f}x",
+                    ]
+                )
+    print_table(
+        f"Episodes per second, homework layout ({device.type}, {torch.get_num_threads()} threads)",
+        [
+            "setting",
+            "batch",
+            "batched",
+            "homework (files)",
+            "speedup",
+            "loop (in memory)",
+            "speedup",
+        ],
+        rows,
+    )
     return results
 
 

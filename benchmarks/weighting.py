@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import torch
 
+from mtml_lib.data.digits import multitask_classification
 from mtml_lib.data.multitask import MultiTaskDataset
 from mtml_lib.device import get_device
-from mtml_lib.models.conditioning import get_conditioned_model
-from mtml_lib.tasks import multitask_classification
+from mtml_lib.models.conditioning import get_conditioning
 from mtml_lib.training import task_losses
 from mtml_lib.weighting import WEIGHTING, get_weighting
 
@@ -24,7 +24,9 @@ HYPER = {"static": lambda t: {"weights": [1.0] * t}}
 def _step(name: str, data: MultiTaskDataset, device: torch.device):
     torch.manual_seed(0)
     T = data.num_tasks
-    model = get_conditioned_model("multihead", in_features=64, out_features=10, num_tasks=T, hidden=(128, 128)).to(device)
+    model = get_conditioning(
+        "multihead", in_features=64, out_features=10, num_tasks=T, hidden=(128, 128)
+    ).to(device)
     method = get_weighting(name, num_tasks=T, **HYPER.get(name, lambda t: {})(T)).to(device)
     method.attach(data.tasks)
     optimizer = torch.optim.Adam([*model.parameters(), *method.parameters()], lr=1e-3)
@@ -44,18 +46,33 @@ def main(device: str = "auto") -> list[dict]:
     results, rows = [], []
     names = list(WEIGHTING)
     for T in (2, 8):
-        data = MultiTaskDataset.sample(multitask_classification(num_tasks=T), 256, generator=0, device=device)
-        seconds = time_side_by_side([_step(name, data, device) for name in names], device=device, rounds=10)
+        data = MultiTaskDataset.sample(
+            multitask_classification(num_tasks=T), 256, generator=0, device=device
+        )
+        seconds = time_side_by_side(
+            [_step(name, data, device) for name in names], device=device, rounds=10
+        )
         base = seconds[names.index("equal")]
         for name, s in zip(names, seconds):
             results.append({"method": name, "num_tasks": T, "seconds": s, "ratio": s / base})
     by_key = {(r["method"], r["num_tasks"]): r for r in results}
     for name in names:
         two, eight = by_key[name, 2], by_key[name, 8]
-        rows.append([name, f"{two['seconds'] * 1e3:.2f}", f"{two['ratio']:.1f}x", f"{eight['seconds'] * 1e3:.2f}",
-                     f"{eight['ratio']:.1f}x", f"{eight['ratio'] / two['ratio']:.1f}"])
-    print_table(f"Weighting methods, one training step ({device.type}, {torch.get_num_threads()} threads)",
-                ["method", "T=2 ms", "vs equal", "T=8 ms", "vs equal", "growth of the ratio"], rows)
+        rows.append(
+            [
+                name,
+                f"{two['seconds'] * 1e3:.2f}",
+                f"{two['ratio']:.1f}x",
+                f"{eight['seconds'] * 1e3:.2f}",
+                f"{eight['ratio']:.1f}x",
+                f"{eight['ratio'] / two['ratio']:.1f}",
+            ]
+        )
+    print_table(
+        f"Weighting methods, one training step ({device.type}, {torch.get_num_threads()} threads)",
+        ["method", "T=2 ms", "vs equal", "T=8 ms", "vs equal", "growth of the ratio"],
+        rows,
+    )
     return results
 
 

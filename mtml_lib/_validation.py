@@ -29,7 +29,9 @@ def _message(param: str, constraint: str, value: Any) -> str:
     return f"`{param}` must be {constraint}; got {value!r}."
 
 
-def check_int(param: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
+def check_int(
+    param: str, value: Any, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     """Return ``value`` as an int, or raise if it is not an integer in range.
 
     Booleans are refused: ``True`` is an int to Python but never a size.
@@ -96,7 +98,9 @@ def check_tensor(
         expected = _shape_text(shape) if shape is not None else f"{ndim} dimensions"
         raise ValueError(f"`{param}` must have shape {expected}; got shape {tuple(value.shape)}.")
     if shape is not None and any(e is not None and e != a for e, a in zip(shape, value.shape)):
-        raise ValueError(f"`{param}` must have shape {_shape_text(shape)}; got shape {tuple(value.shape)}.")
+        raise ValueError(
+            f"`{param}` must have shape {_shape_text(shape)}; got shape {tuple(value.shape)}."
+        )
     if dtype is not None:
         allowed = (dtype,) if isinstance(dtype, torch.dtype) else tuple(dtype)
         if value.dtype not in allowed:
@@ -105,7 +109,9 @@ def check_tensor(
     return value
 
 
-def lookup(registry: Mapping[str, V], name: Any, *, param: str = "name", family: str = "entry") -> V:
+def lookup(
+    registry: Mapping[str, V], name: Any, *, param: str = "name", family: str = "entry"
+) -> V:
     """Return ``registry[name]``; an unknown name raises a ValueError listing the valid ones."""
     if not isinstance(name, str):
         raise TypeError(_message(param, f"a {family} name (str)", name))
@@ -126,4 +132,9 @@ def _range_text(minimum: int | None, maximum: int | None) -> str:
 
 
 def _shape_text(shape: Sequence[int | None]) -> str:
-    return "(" + ", ".join("*" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+    return (
+        "("
+        + ", ".join("*" if s is None else str(s) for s in shape)
+        + ("," if len(shape) == 1 else "")
+        + ")"
+    )

@@ -20,8 +20,16 @@ from collections.abc import Iterator
 
 import torch
 
-__all__ = ["ENV_VAR", "get_device", "available_devices", "autocast", "supports_bf16", "synchronize", "rng_state",
-           "set_rng_state"]
+__all__ = [
+    "ENV_VAR",
+    "get_device",
+    "available_devices",
+    "autocast",
+    "supports_bf16",
+    "synchronize",
+    "rng_state",
+    "set_rng_state",
+]
 
 ENV_VAR = "MTML_DEVICE"
 _KINDS = ("cpu", "cuda", "mps")
@@ -77,21 +85,31 @@ def get_device(device: str | torch.device | None = "auto") -> torch.device:
             resolved = torch.device(device)
         except RuntimeError:
             raise ValueError(
-                f"`{param}` must be 'auto' or a device name such as 'cpu', 'cuda', 'cuda:1' or 'mps'; got {device!r}."
+                f"`{param}` must be 'auto' or a device name such as 'cpu', 'cuda', 'cuda:1' or "
+                f"'mps'; got {device!r}."
             ) from None
     else:
-        raise TypeError(f"`{param}` must be a str, a torch.device or None; got {type(device).__name__}.")
+        raise TypeError(
+            f"`{param}` must be a str, a torch.device or None; got {type(device).__name__}."
+        )
 
     if resolved.type not in _KINDS:
-        raise ValueError(f"`{param}` must be a device of kind {list(_KINDS)}; got {str(resolved)!r}.")
+        raise ValueError(
+            f"`{param}` must be a device of kind {list(_KINDS)}; got {str(resolved)!r}."
+        )
     if resolved.type not in available_devices():
         raise ValueError(
             f"`{param}` must be a device available on this machine, one of {available_devices()}; "
             f"got {str(resolved)!r} ({resolved.type} is not available here)."
         )
-    if resolved.type == "cuda" and resolved.index is not None and resolved.index >= torch.cuda.device_count():
+    if (
+        resolved.type == "cuda"
+        and resolved.index is not None
+        and resolved.index >= torch.cuda.device_count()
+    ):
         raise ValueError(
-            f"`{param}` must name an existing GPU, index < {torch.cuda.device_count()}; got {str(resolved)!r}."
+            f"`{param}` must name an existing GPU, index < {torch.cuda.device_count()}; got "
+            f"{str(resolved)!r}."
         )
     return resolved
 
@@ -142,7 +160,9 @@ def rng_state(device: torch.device) -> dict:
 
 def set_rng_state(device: torch.device, state: dict) -> None:
     """Restore what :func:`rng_state` saved."""
-    torch.set_rng_state(state["cpu"].cpu())  # a checkpoint loaded with map_location may hold them elsewhere
+    torch.set_rng_state(
+        state["cpu"].cpu()
+    )  # a checkpoint loaded with map_location may hold them elsewhere
     if device.type == "cuda" and "cuda" in state:
         torch.cuda.set_rng_state(state["cuda"].cpu(), device)
     elif device.type == "mps" and "mps" in state:

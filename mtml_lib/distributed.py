@@ -1,4 +1,5 @@
-"""Data-parallel training under ``torchrun``: the process group and the few collectives the loops use.
+"""Data-parallel training under ``torchrun``: the process group and the few collectives the loops
+use.
 
 ``torchrun --nproc_per_node=N`` starts N copies of a command with ``RANK``, ``LOCAL_RANK``,
 ``WORLD_SIZE`` and the rendezvous address in the environment. :func:`setup` reads them and joins
@@ -24,8 +25,20 @@ import torch.distributed as dist
 
 from .device import get_device
 
-__all__ = ["Context", "current", "launched_by_torchrun", "setup", "cleanup", "process_group", "all_gather_objects",
-           "broadcast_object", "broadcast_module", "mean_over_ranks", "sum_over_ranks", "average_gradients"]
+__all__ = [
+    "Context",
+    "current",
+    "launched_by_torchrun",
+    "setup",
+    "cleanup",
+    "process_group",
+    "all_gather_objects",
+    "broadcast_object",
+    "broadcast_module",
+    "mean_over_ranks",
+    "sum_over_ranks",
+    "average_gradients",
+]
 
 
 @dataclass(frozen=True)
@@ -70,15 +83,19 @@ def setup(device: str | torch.device = "auto") -> tuple[Context, torch.device]:
     if device.type == "cuda":
         local_rank = int(os.environ.get("LOCAL_RANK", 0))
         if local_rank >= torch.cuda.device_count():
-            raise RuntimeError(f"LOCAL_RANK {local_rank} has no GPU: this node has {torch.cuda.device_count()}; "
-                               f"start at most that many processes per node (--nproc_per_node).")
+            raise RuntimeError(
+                f"LOCAL_RANK {local_rank} has no GPU: this node has {torch.cuda.device_count()}; "
+                f"start at most that many processes per node (--nproc_per_node)."
+            )
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
         backend = "nccl"
     elif device.type == "cpu":
         backend = "gloo"
     else:
-        raise RuntimeError(f"data-parallel training needs CUDA GPUs or the CPU; got device {device.type!r}.")
+        raise RuntimeError(
+            f"data-parallel training needs CUDA GPUs or the CPU; got device {device.type!r}."
+        )
     if not dist.is_initialized():
         dist.init_process_group(backend=backend)
     return current(), device
@@ -110,7 +127,8 @@ def cleanup(*, wait_for_all: bool = True) -> None:
 
 @contextmanager
 def process_group(device: str | torch.device = "auto") -> Iterator[tuple[Context, torch.device]]:
-    """:func:`setup` on entry, :func:`cleanup` on exit (without the barrier when an error ends the block).
+    """:func:`setup` on entry, :func:`cleanup` on exit (without the barrier when an error ends the
+    block).
 
     Example:
         >>> with process_group("cpu") as (ctx, device):
@@ -181,13 +199,19 @@ def average_gradients(parameters) -> None:
     if not current().active or not parameters:
         return
     reference = parameters[0]
-    flat = torch.cat([(p.new_zeros(p.numel()) if p.grad is None else p.grad.reshape(-1)).to(reference)
-                      for p in parameters]
-                     + [reference.new_tensor([float(p.grad is not None) for p in parameters])])  # (P + n,)
+    flat = torch.cat(
+        [
+            (p.new_zeros(p.numel()) if p.grad is None else p.grad.reshape(-1)).to(reference)
+            for p in parameters
+        ]
+        + [reference.new_tensor([float(p.grad is not None) for p in parameters])]
+    )  # (P + n,)
     total = sum_over_ranks(flat)
-    present = total[-len(parameters):] > 0
+    present = total[-len(parameters) :] > 0
     offset = 0
     for p, used in zip(parameters, present.tolist()):
         if used:
-            p.grad = (total[offset: offset + p.numel()] / dist.get_world_size()).view_as(p).to(p.dtype)
+            p.grad = (
+                (total[offset : offset + p.numel()] / dist.get_world_size()).view_as(p).to(p.dtype)
+            )
         offset += p.numel()

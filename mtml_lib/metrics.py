@@ -27,13 +27,23 @@ from collections.abc import Callable, Iterator, Sequence
 import torch
 
 from ._validation import check_int, check_tensor
-from .weighting.base import per_task_gradients
+from .grads import per_task_gradients
 
-__all__ = ["gradient_cosine", "delta_m", "task_affinity", "grouping_score", "best_grouping", "partitions", "auc",
-           "confidence_interval"]
+__all__ = [
+    "gradient_cosine",
+    "delta_m",
+    "task_affinity",
+    "grouping_score",
+    "best_grouping",
+    "partitions",
+    "auc",
+    "confidence_interval",
+]
 
 
-def gradient_cosine(losses: torch.Tensor, shared_parameters: Sequence[torch.Tensor]) -> torch.Tensor:
+def gradient_cosine(
+    losses: torch.Tensor, shared_parameters: Sequence[torch.Tensor]
+) -> torch.Tensor:
     """Cosine similarity of every pair of task gradients on ``shared_parameters``: ``(T, T)``.
 
     ``losses`` must still hold its graph (it is differentiated, not modified). A
@@ -44,7 +54,9 @@ def gradient_cosine(losses: torch.Tensor, shared_parameters: Sequence[torch.Tens
     return (unit @ unit.T).detach()
 
 
-def delta_m(multi_task: Sequence[float], single_task: Sequence[float], *, higher_is_better: Sequence[bool]) -> float:
+def delta_m(
+    multi_task: Sequence[float], single_task: Sequence[float], *, higher_is_better: Sequence[bool]
+) -> float:
     r""":math:`\Delta_m = \frac{1}{T}\sum_k (-1)^{l_k} \frac{M_{mtl,k} - M_{stl,k}}{M_{stl,k}}`.
 
     Sign convention: :math:`l_k = 0` when higher is better for task k's metric and 1
@@ -53,14 +65,17 @@ def delta_m(multi_task: Sequence[float], single_task: Sequence[float], *, higher
 
     Args:
         multi_task, single_task: one metric value per task.
-        higher_is_better: per task, whether a larger metric is better (accuracy, AUC) or worse (MSE).
+        higher_is_better: per task, whether a larger metric is better (accuracy, AUC) or worse
+        (MSE).
 
     Returns:
         :math:`\Delta_m` as a fraction (multiply by 100 for percent).
     """
     if not (len(multi_task) == len(single_task) == len(higher_is_better)) or len(multi_task) == 0:
-        raise ValueError("`multi_task`, `single_task` and `higher_is_better` must have one entry per task; "
-                         f"got lengths {len(multi_task)}, {len(single_task)} and {len(higher_is_better)}.")
+        raise ValueError(
+            "`multi_task`, `single_task` and `higher_is_better` must have one entry per task; "
+            f"got lengths {len(multi_task)}, {len(single_task)} and {len(higher_is_better)}."
+        )
     total = 0.0
     for k, (mtl, stl, higher) in enumerate(zip(multi_task, single_task, higher_is_better)):
         if stl == 0:
@@ -69,9 +84,11 @@ def delta_m(multi_task: Sequence[float], single_task: Sequence[float], *, higher
     return total / len(multi_task)
 
 
-def task_affinity(losses_fn: Callable[[], torch.Tensor], shared_parameters: Sequence[torch.Tensor], *,
-                  lr: float) -> torch.Tensor:
-    r"""One-step lookahead inter-task affinity (Fifty et al., "Efficiently Identifying Task Groupings
+def task_affinity(
+    losses_fn: Callable[[], torch.Tensor], shared_parameters: Sequence[torch.Tensor], *, lr: float
+) -> torch.Tensor:
+    r"""One-step lookahead inter-task affinity (Fifty et al., "Efficiently Identifying Task
+    Groupings
     for Multi-Task Learning", NeurIPS 2021, https://arxiv.org/abs/2109.04617).
 
     :math:`Z_{i \to j} = 1 - \mathcal{L}_j(\theta_{|i}) / \mathcal{L}_j(\theta)`, where
@@ -80,7 +97,8 @@ def task_affinity(losses_fn: Callable[[], torch.Tensor], shared_parameters: Sequ
     Average it over training steps (TAG does) before grouping tasks.
 
     Args:
-        losses_fn: computes the per-task losses ``(T,)`` on a fixed batch with the current parameters.
+        losses_fn: computes the per-task losses ``(T,)`` on a fixed batch with the current
+        parameters.
         shared_parameters: the parameters stepped on (restored exactly afterwards).
         lr: the lookahead step size.
 
@@ -97,7 +115,7 @@ def task_affinity(losses_fn: Callable[[], torch.Tensor], shared_parameters: Sequ
         for g in grads:
             offset = 0
             for p, original in zip(shared, originals):
-                p.copy_(original - lr * g[offset: offset + p.numel()].view_as(p))
+                p.copy_(original - lr * g[offset : offset + p.numel()].view_as(p))
                 offset += p.numel()
             rows.append(1.0 - losses_fn().detach() / before.clamp_min(1e-12))
         for p, original in zip(shared, originals):
@@ -114,7 +132,7 @@ def partitions(items: Sequence[int], max_groups: int | None = None) -> Iterator[
     first, rest = items[0], items[1:]
     for partition in partitions(rest, max_groups):
         for i in range(len(partition)):  # put `first` into an existing group
-            yield partition[:i] + [[first] + partition[i]] + partition[i + 1:]
+            yield partition[:i] + [[first] + partition[i]] + partition[i + 1 :]
         if max_groups is None or len(partition) < max_groups:  # or into a group of its own
             yield [[first]] + partition
 
@@ -132,7 +150,8 @@ def grouping_score(affinity: torch.Tensor, groups: Sequence[Sequence[int]]) -> f
 
 
 def best_grouping(affinity: torch.Tensor, *, max_groups: int) -> list[list[int]]:
-    """The partition of the tasks into at most ``max_groups`` groups with the highest :func:`grouping_score`.
+    """The partition of the tasks into at most ``max_groups`` groups with the highest
+    :func:`grouping_score`.
 
     Exhaustive search: fine for the handful of tasks a notebook uses (8 tasks: 4,140 partitions).
     """
@@ -142,7 +161,10 @@ def best_grouping(affinity: torch.Tensor, *, max_groups: int) -> list[list[int]]
         raise ValueError(f"`affinity` must be square (T, T); got shape {tuple(affinity.shape)}.")
     check_int("number of tasks", num_tasks, minimum=1, maximum=10)
     max_groups = check_int("max_groups", max_groups, minimum=1)
-    best = max(partitions(range(num_tasks), max_groups), key=lambda groups: grouping_score(affinity, groups))
+    best = max(
+        partitions(range(num_tasks), max_groups),
+        key=lambda groups: grouping_score(affinity, groups),
+    )
     return sorted(sorted(group) for group in best)
 
 
@@ -156,14 +178,19 @@ def auc(scores: torch.Tensor, labels: torch.Tensor) -> float:
     """
     scores, labels = scores.detach().reshape(-1).double(), labels.detach().reshape(-1).bool()
     if scores.shape != labels.shape:
-        raise ValueError(f"`scores` and `labels` must have the same length; got {scores.numel()} and {labels.numel()}.")
+        raise ValueError(
+            f"`scores` and `labels` must have the same length; got {scores.numel()} and "
+            f"{labels.numel()}."
+        )
     positives, negatives = int(labels.sum()), int((~labels).sum())
     if positives == 0 or negatives == 0:
         return float("nan")
     order = torch.argsort(scores)
     sorted_scores = scores[order]
     ranks = torch.empty_like(sorted_scores)
-    _, inverse, counts = torch.unique_consecutive(sorted_scores, return_inverse=True, return_counts=True)
+    _, inverse, counts = torch.unique_consecutive(
+        sorted_scores, return_inverse=True, return_counts=True
+    )
     ends = torch.cumsum(counts, 0).double()
     average_rank = ends - (counts.double() - 1) / 2  # 1-based average rank of each tie group
     ranks[order] = average_rank[inverse]
@@ -171,8 +198,11 @@ def auc(scores: torch.Tensor, labels: torch.Tensor) -> float:
     return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
-def confidence_interval(values: torch.Tensor | Sequence[float], *, z: float = 1.96) -> tuple[float, float]:
-    """Mean and half-width of the 95% confidence interval, ``z * std / sqrt(n)``, as few-shot papers report.
+def confidence_interval(
+    values: torch.Tensor | Sequence[float], *, z: float = 1.96
+) -> tuple[float, float]:
+    """Mean and half-width of the 95% confidence interval, ``z * std / sqrt(n)``, as few-shot
+    papers report.
 
     Example:
         >>> mean, half = confidence_interval([0.8, 0.9, 1.0, 0.9])

@@ -6,14 +6,16 @@ given inputs (``sample_y``, :math:`p_i(y \mid x)`), and a loss
 (:math:`\mathcal{L}_i`). Three regimes follow from which parts tasks share:
 
 * **multi-task classification**: same loss, different :math:`p_i(x)` and
-  :math:`p_i(y \mid x)` (:func:`multitask_classification`: digits seen through a
-  different pixel permutation per task);
+  :math:`p_i(y \mid x)` (:func:`mtml_lib.data.digits.multitask_classification`: digits seen
+  through a different pixel permutation per task);
 * **multi-label learning**: same loss and same :math:`p(x)`, different
-  :math:`p_i(y \mid x)` (:func:`multilabel`: several attributes of the same digit images);
-* **tasks with different losses** (:func:`mixed_losses`: classify the digit and
-  regress the amount of ink on the same images).
+  :math:`p_i(y \mid x)` (:func:`mtml_lib.data.digits.multilabel`: several attributes of the same
+  digit images);
+* **tasks with different losses** (:func:`mtml_lib.data.digits.mixed_losses`: classify the
+  digit and regress the amount of ink on the same images).
 
 Example:
+    >>> from mtml_lib.data.digits import multilabel
     >>> tasks = multilabel(split="train")
     >>> [t.name for t in tasks]
     ['even', 'at_least_5', 'prime', 'closed_loop']
@@ -32,8 +34,9 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from ._validation import check_choice, check_int, check_tensor
+from ._validation import check_int, check_tensor
 from .device import get_device
+from .metrics import auc
 from .seeding import make_generator
 
 __all__ = [
@@ -44,9 +47,6 @@ __all__ = [
     "Task",
     "shared_components",
     "regime",
-    "multitask_classification",
-    "multilabel",
-    "mixed_losses",
 ]
 
 SampleX = Callable[[int, torch.Generator], torch.Tensor]
@@ -85,8 +85,6 @@ class Loss:
             if self.kind == "classification":
                 return (prediction.argmax(dim=-1) == target).float().mean().item()
             if self.kind == "binary":
-                from .metrics import auc
-
                 return auc(prediction[:, 0], target)
             return F.mse_loss(prediction, target).item()
 
@@ -125,14 +123,18 @@ class Task:
         True
     """
 
-    def __init__(self, *, name: str, sample_x: SampleX, sample_y: SampleY, loss: Loss, out_features: int):
+    def __init__(
+        self, *, name: str, sample_x: SampleX, sample_y: SampleY, loss: Loss, out_features: int
+    ):
         if not isinstance(name, str) or not name:
             raise TypeError(f"`name` must be a non-empty str; got {name!r}.")
         for param, fn in (("sample_x", sample_x), ("sample_y", sample_y)):
             if not callable(fn):
                 raise TypeError(f"`{param}` must be callable; got {type(fn).__name__}.")
         if not isinstance(loss, Loss):
-            raise TypeError(f"`loss` must be a mtml_lib.tasks.Loss such as CROSS_ENTROPY or MSE; got {loss!r}.")
+            raise TypeError(
+                f"`loss` must be a mtml_lib.tasks.Loss such as CROSS_ENTROPY or MSE; got {loss!r}."
+            )
         self.name = name
         self.sample_x = sample_x
         self.sample_y = sample_y
@@ -149,7 +151,8 @@ class Task:
         generator: int | torch.Generator | None = None,
         device: str | torch.device = "cpu",
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        r"""Draw a dataset :math:`\{(x_j, y_j)\}_{j=1}^n` with :math:`x \sim p_i(x)`, :math:`y \sim p_i(y \mid x)`.
+        r"""Draw a dataset :math:`\{(x_j, y_j)\}_{j=1}^n` with :math:`x \sim p_i(x)`, :math:`y \sim
+        p_i(y \mid x)`.
 
         Args:
             n: number of examples (>= 1).
@@ -168,7 +171,8 @@ class Task:
         check_tensor(f"{self.name}.sample_y(...)", y)
         if x.shape[0] != n or y.shape[0] != n:
             raise ValueError(
-                f"task {self.name!r} returned {x.shape[0]} inputs and {y.shape[0]} labels; expected {n} of each."
+                f"task {self.name!r} returned {x.shape[0]} inputs and {y.shape[0]} labels; "
+                f"expected {n} of each."
             )
         target = get_device(device)
         return x.to(target), y.to(target)
@@ -212,7 +216,11 @@ def regime(tasks: Sequence[Task]) -> str:
         return "tasks with different losses"
     if shared["p(x)"]:
         return "multi-label learning"
-    return "multi-task regression" if tasks[0].loss.kind == "regression" else "multi-task classification"
+    return (
+        "multi-task regression"
+        if tasks[0].loss.kind == "regression"
+        else "multi-task classification"
+    )
 
 
 def _check_tasks(tasks: Sequence[Task]) -> list[Task]:
@@ -223,78 +231,3 @@ def _check_tasks(tasks: Sequence[Task]) -> list[Task]:
         if not isinstance(t, Task):
             raise TypeError(f"`tasks[{i}]` must be a Task; got {type(t).__name__}.")
     return tasks
-
-
-# --- The three regimes on scikit-learn's bundled 8x8 digits ---------------------------
-
-
-def multitask_classification(
-    *, num_tasks: int = 3, split: str = "train", transform: str = "permute", seed: int = 0
-) -> list[Task]:
-    r"""Multi-task classification: classify digits seen through a different input transform per task.
-
-    Task 0 sees the images as they are; task ``i > 0`` sees them through its own
-    fixed pixel permutation (``transform="permute"``, "permuted MNIST") or a
-    rotation by ``90 * i`` degrees (``"rotate"``, at most 4 tasks). Each task
-    has its own :math:`p_i(x)` and :math:`p_i(y \mid x)`; all share the
-    cross-entropy loss.
-
-    Args:
-        num_tasks: number of tasks (>= 1).
-        split: ``"train"`` or ``"test"`` (disjoint images, see :mod:`mtml_lib.data.digits`).
-        transform: ``"permute"`` or ``"rotate"``.
-        seed: seeds the permutations (the same seed gives the same tasks for both splits).
-    """
-    from .data import digits
-
-    num_tasks = check_int("num_tasks", num_tasks, minimum=1, maximum=4 if transform == "rotate" else None)
-    check_choice("transform", transform, ("permute", "rotate"))
-    pool = digits.load_digits_pool(split=split)
-    views = digits.input_transforms(num_tasks, kind=transform, seed=seed)
-    tasks = []
-    for i, view in enumerate(views):
-        sample_x, sample_y = digits.empirical_task(view(pool.images), pool.labels)
-        name = "identity" if i == 0 else (f"rotate_{90 * i}" if transform == "rotate" else f"permutation_{i}")
-        tasks.append(Task(name=name, sample_x=sample_x, sample_y=sample_y, loss=CROSS_ENTROPY, out_features=10))
-    return tasks
-
-
-def multilabel(
-    *, attributes: Sequence[str] = ("even", "at_least_5", "prime", "closed_loop"), split: str = "train"
-) -> list[Task]:
-    r"""Multi-label learning: several binary attributes of the same digit images.
-
-    All tasks share one :math:`p(x)` (the same images) and the cross-entropy
-    loss; each has its own :math:`p_i(y \mid x)` (see
-    :data:`mtml_lib.data.digits.ATTRIBUTES` for the attributes).
-    """
-    from .data import digits
-
-    if isinstance(attributes, str) or len(attributes) == 0:
-        raise ValueError(f"`attributes` must be a non-empty sequence of attribute names; got {attributes!r}.")
-    pool = digits.load_digits_pool(split=split)
-    sample_x = digits.uniform_sampler(pool.images)  # one p(x) object for every task
-    tasks = []
-    for name in attributes:
-        labels = digits.attribute_labels(name, pool.labels)
-        _, sample_y = digits.empirical_task(pool.images, labels)
-        tasks.append(Task(name=name, sample_x=sample_x, sample_y=sample_y, loss=CROSS_ENTROPY,
-                          out_features=digits.attribute_classes(name)))
-    return tasks
-
-
-def mixed_losses(*, split: str = "train") -> list[Task]:
-    r"""Tasks with different losses on the same images: classify the digit
-    (cross-entropy, 10 classes) and regress the amount of ink in the image
-    (squared error, one standardised output).
-    """
-    from .data import digits
-
-    pool = digits.load_digits_pool(split=split)
-    sample_x = digits.uniform_sampler(pool.images)
-    _, digit_y = digits.empirical_task(pool.images, pool.labels)
-    _, ink_y = digits.empirical_task(pool.images, digits.ink(pool.images).unsqueeze(1))
-    return [
-        Task(name="digit", sample_x=sample_x, sample_y=digit_y, loss=CROSS_ENTROPY, out_features=10),
-        Task(name="ink", sample_x=sample_x, sample_y=ink_y, loss=MSE, out_features=1),
-    ]

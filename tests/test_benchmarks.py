@@ -1,16 +1,22 @@
-"""The benchmarks' baselines compute what they claim (the speed itself is measured by `make bench`)."""
+"""The benchmarks' baselines compute what they claim (the
+speed itself is measured by `make bench`).
+"""
 
 import numpy as np
 import pytest
 
 from benchmarks.distributed import CONFIGS, config_text
 from benchmarks.episodes import FileSampler, PythonSampler, write_pngs
-from mtml_lib.experiment import load_config
+from mtml_lib.runs import load_config
 
 
 def test_file_and_array_baselines_make_the_same_homework_episodes(tmp_path):
-    images = (np.random.RandomState(0).rand(6, 4, 28, 28) > 0.5).astype(np.float32)  # exact in 8-bit PNGs
-    files = FileSampler(write_pngs(images, tmp_path), n_way=3, k_shot=2, batch_size=5, seed=1).sample()
+    images = (np.random.RandomState(0).rand(6, 4, 28, 28) > 0.5).astype(
+        np.float32
+    )  # exact in 8-bit PNGs
+    files = FileSampler(
+        write_pngs(images, tmp_path), n_way=3, k_shot=2, batch_size=5, seed=1
+    ).sample()
     memory = PythonSampler(images, n_way=3, k_shot=2, batch_size=5, seed=1).sample()
     assert files[0].shape == (5, 3, 3, 784) and files[1].shape == (5, 3, 3, 3)
     np.testing.assert_allclose(files[0], memory[0], atol=1e-6)

@@ -1,31 +1,45 @@
 import pytest
 import torch
 
-from mtml_lib.data.episodes import EpisodeSampler, SinusoidEpisodeSampler
+from mtml_lib.data.episodes import EpisodeSampler
 from mtml_lib.data.fewshot import FewShotDataset
-from mtml_lib.meta_training import evaluate, meta_train
-from mtml_lib.models.blackbox import BLACKBOX, InContextTransformer, get_blackbox_learner
+from mtml_lib.data.sinusoids import SinusoidEpisodeSampler
+from mtml_lib.models.blackbox import BLACKBOX, InContextTransformer, get_blackbox
+from mtml_lib.training import meta_test, meta_train
 
 CLASSIFIERS = sorted(n for n in BLACKBOX if n != "cnp_regression")
-SMALL = {"lstm_memory": {"hidden": 16}, "cnp": {"features": 16, "channels": (4, 8)},
-         "transformer": {"features": 16, "channels": (4, 8)}, "hypernetwork": {"features": 16, "channels": (4, 8)}}
+SMALL = {
+    "lstm_memory": {"hidden": 16},
+    "cnp": {"features": 16, "channels": (4, 8)},
+    "transformer": {"features": 16, "channels": (4, 8)},
+    "hypernetwork": {"features": 16, "channels": (4, 8)},
+}
 
 
 def templates(classes=12, instances=10, noise=0.15, seed=0):
     g = torch.Generator().manual_seed(seed)
     base = torch.rand(classes, 1, 28, 28, generator=g)
-    return FewShotDataset((base + noise * torch.randn(classes, instances, 28, 28, generator=g)).clamp(0, 1),
-                          alphabets=[f"a{c % 3}" for c in range(classes)])
+    return FewShotDataset(
+        (base + noise * torch.randn(classes, instances, 28, 28, generator=g)).clamp(0, 1),
+        alphabets=[f"a{c % 3}" for c in range(classes)],
+    )
 
 
 def episode(n_way=3, k_shot=2, n_query=2, batch_size=4, seed=0, device="cpu"):
-    return EpisodeSampler(templates(), n_way=n_way, k_shot=k_shot, n_query=n_query, batch_size=batch_size,
-                          generator=seed, device=device).sample()
+    return EpisodeSampler(
+        templates(),
+        n_way=n_way,
+        k_shot=k_shot,
+        n_query=n_query,
+        batch_size=batch_size,
+        generator=seed,
+        device=device,
+    ).sample()
 
 
 def learner(name, n_way=3):
     torch.manual_seed(0)
-    return get_blackbox_learner(name, n_way=n_way, **SMALL[name])
+    return get_blackbox(name, n_way=n_way, **SMALL[name])
 
 
 @pytest.mark.parametrize("name", CLASSIFIERS)
@@ -35,13 +49,18 @@ class TestContract:
         logits = model(batch)
         assert logits.shape == (4, 6, 3) and torch.isfinite(logits).all()
         loss, accuracy = model.loss(batch)
-        assert loss.ndim == 0 and accuracy.shape == (4,) and ((accuracy >= 0) & (accuracy <= 1)).all()
+        assert (
+            loss.ndim == 0 and accuracy.shape == (4,) and ((accuracy >= 0) & (accuracy <= 1)).all()
+        )
 
     def test_every_parameter_gets_a_gradient(self, name):
         model = learner(name)
         model.loss(episode(batch_size=8))[0].backward()
-        missing = [n for n, p in model.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()
-                   or p.grad.abs().sum() == 0]
+        missing = [
+            n
+            for n, p in model.named_parameters()
+            if p.grad is None or not torch.isfinite(p.grad).all() or p.grad.abs().sum() == 0
+        ]
         assert missing == []
 
     def test_runs_on_the_device_of_its_episodes(self, name, device):
@@ -59,7 +78,9 @@ class TestContract:
     def test_bad_episodes(self, name):
         model = learner(name)
         if name != "hypernetwork":  # the hypernetwork serves episodes of any way
-            with pytest.raises(ValueError, match=r"`episode.n_way` must match the learner's n_way \(3\); got 4"):
+            with pytest.raises(
+                ValueError, match=r"`episode.n_way` must be the learner's n_way \(3\); got 4"
+            ):
                 model(episode(n_way=4))
         with pytest.raises(TypeError, match="`episode` must be an EpisodeBatch"):
             model(torch.zeros(3))
@@ -87,9 +108,13 @@ def test_transformer_queries_do_not_see_each_other():
     assert not torch.allclose(after[:, 0], before[:, 0])
     assert torch.allclose(after[:, 1:], before[:, 1:], atol=1e-5)
     mask = InContextTransformer.attention_mask(2, 3, torch.device("cpu"))
-    assert mask.tolist() == [[False, False, True, True, True], [False, False, True, True, True],
-                             [False, False, False, True, True], [False, False, True, False, True],
-                             [False, False, True, True, False]]
+    assert mask.tolist() == [
+        [False, False, True, True, True],
+        [False, False, True, True, True],
+        [False, False, False, True, True],
+        [False, False, True, False, True],
+        [False, False, True, True, False],
+    ]
 
 
 def test_lstm_memory_speaks_the_homework_layout():
@@ -113,7 +138,7 @@ def test_hypernetwork_serves_any_way_and_exposes_phi():
 
 
 def test_cnp_regression():
-    model = get_blackbox_learner("cnp_regression", hidden=16)
+    model = get_blackbox("cnp_regression", hidden=16)
     batch = SinusoidEpisodeSampler(k_shot=5, n_query=7, batch_size=3, generator=0).sample()
     mean, sigma = model(batch)
     assert mean.shape == sigma.shape == (3, 7, 1) and (sigma >= 0.1).all()
@@ -126,22 +151,27 @@ def test_cnp_regression():
 
 def test_registry_errors():
     with pytest.raises(ValueError, match="Did you mean 'transformer'"):
-        get_blackbox_learner("transfomer", n_way=3)
+        get_blackbox("transfomer", n_way=3)
     with pytest.raises(ValueError, match="`n_way` must be given"):
-        get_blackbox_learner("cnp")
+        get_blackbox("cnp")
     with pytest.raises(ValueError, match="`n_way` must be an integer >= 2; got 1"):
-        get_blackbox_learner("cnp", n_way=1)
+        get_blackbox("cnp", n_way=1)
 
 
 def test_a_tiny_meta_training_run_beats_chance():
     data = templates(classes=30)
     train, _, test = data.split(by="class", seed=0)
     sampler = EpisodeSampler(train, n_way=2, k_shot=1, n_query=2, batch_size=32, generator=0)
-    model = get_blackbox_learner("hypernetwork", n_way=2, **SMALL["hypernetwork"])
-    history = meta_train(model, sampler, steps=150, lr=3e-3, device="cpu", seed=0, progress=False)
+    model = get_blackbox("hypernetwork", n_way=2, **SMALL["hypernetwork"])
+    history = meta_train(
+        model, sampler, steps=150, lr=3e-3, device="cpu", generator=0, progress=False
+    )
     assert history.metrics[0] < 0.6  # it starts near chance (0.5) ...
-    accuracy, _ = evaluate(model, EpisodeSampler(test, n_way=2, k_shot=1, n_query=2, batch_size=100, generator=1),
-                           episodes=200)
+    accuracy, _ = meta_test(
+        model,
+        EpisodeSampler(test, n_way=2, k_shot=1, n_query=2, batch_size=100, generator=1),
+        episodes=200,
+    )
     assert accuracy > 0.65  # ... and learns to learn new classes
 
 
@@ -150,11 +180,14 @@ def test_the_lstm_memory_learner_learns_two_way_glyphs():
     from mtml_lib.data.glyphs import load_glyphs
 
     train, _, test = load_glyphs().split(by="alphabet")
-    model = get_blackbox_learner("lstm_memory", n_way=2)
+    model = get_blackbox("lstm_memory", n_way=2)
     sampler = EpisodeSampler(train, n_way=2, k_shot=1, n_query=1, batch_size=128, generator=0)
-    meta_train(model, sampler, steps=3000, device="cpu", seed=0, progress=False)
-    accuracy, _ = evaluate(model, EpisodeSampler(test, n_way=2, k_shot=1, n_query=1, batch_size=500, generator=1),
-                           episodes=1000)
+    meta_train(model, sampler, steps=3000, device="cpu", generator=0, progress=False)
+    accuracy, _ = meta_test(
+        model,
+        EpisodeSampler(test, n_way=2, k_shot=1, n_query=1, batch_size=500, generator=1),
+        episodes=1000,
+    )
     assert accuracy > 0.85  # chance is 0.5; the classic homework expects > 0.9 after 25,000 steps
 
 
@@ -164,11 +197,24 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path):
 
     def run(steps, checkpoint=None, init_seed=0):
         torch.manual_seed(init_seed)
-        model = get_blackbox_learner("lstm_memory", n_way=2, hidden=8)  # internal randomness: the query order
+        model = get_blackbox(
+            "lstm_memory", n_way=2, hidden=8
+        )  # internal randomness: the query order
         sampler = EpisodeSampler(train, n_way=2, k_shot=1, n_query=2, batch_size=8, generator=0)
-        val_sampler = EpisodeSampler(val, n_way=2, k_shot=1, n_query=2, batch_size=8, generator=1)
-        history = meta_train(model, sampler, steps=steps, device="cpu", seed=3, val_sampler=val_sampler, val_every=10,
-                             val_episodes=16, progress=False, checkpoint=checkpoint, checkpoint_every=10)
+        eval_sampler = EpisodeSampler(val, n_way=2, k_shot=1, n_query=2, batch_size=8, generator=1)
+        history = meta_train(
+            model,
+            sampler,
+            steps=steps,
+            device="cpu",
+            generator=3,
+            eval_sampler=eval_sampler,
+            eval_every=10,
+            eval_episodes=16,
+            progress=False,
+            checkpoint=checkpoint,
+            checkpoint_every=10,
+        )
         return model, history
 
     full, reference = run(30)
@@ -176,7 +222,9 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path):
     run(20, path)
     resumed, history = run(30, path, init_seed=9)
     assert torch.equal(history.losses, reference.losses)
-    assert history.val_metrics == reference.val_metrics and history.best_step == reference.best_step
+    assert (
+        history.eval_metrics == reference.eval_metrics and history.best_step == reference.best_step
+    )
     for a, b in zip(resumed.state_dict().values(), full.state_dict().values()):
         assert torch.equal(a, b)
 
@@ -186,18 +234,28 @@ def test_validation_keeps_the_best_weights():
     train, val, _ = data.split(by="class", seed=0)
     model = learner("hypernetwork", n_way=2)
     sampler = EpisodeSampler(train, n_way=2, k_shot=1, n_query=2, batch_size=8, generator=0)
-    val_sampler = EpisodeSampler(val, n_way=2, k_shot=1, n_query=2, batch_size=16, generator=1)
-    history = meta_train(model, sampler, steps=30, device="cpu", val_sampler=val_sampler, val_every=10,
-                         val_episodes=32, progress=False)
-    best = max(range(len(history.val_metrics)), key=lambda i: (history.val_metrics[i], -i))
-    assert history.best_step == history.val_steps[best]
-    val_sampler.generator.manual_seed(123)
-    assert evaluate(model, val_sampler, episodes=32)[0] >= 0  # the learner holds the best weights and still runs
+    eval_sampler = EpisodeSampler(val, n_way=2, k_shot=1, n_query=2, batch_size=16, generator=1)
+    history = meta_train(
+        model,
+        sampler,
+        steps=30,
+        device="cpu",
+        eval_sampler=eval_sampler,
+        eval_every=10,
+        eval_episodes=32,
+        progress=False,
+    )
+    best = max(range(len(history.eval_metrics)), key=lambda i: (history.eval_metrics[i], -i))
+    assert history.best_step == history.eval_steps[best]
+    eval_sampler.generator.manual_seed(123)
+    assert (
+        meta_test(model, eval_sampler, episodes=32)[0] >= 0
+    )  # the learner holds the best weights and still runs
 
 
 def test_meta_train_errors():
     sampler = EpisodeSampler(templates(), n_way=2, k_shot=1, n_query=1, batch_size=2, generator=0)
     with pytest.raises(ValueError, match="`steps` must be an integer >= 1; got 0"):
         meta_train(learner("cnp", n_way=2), sampler, steps=0, progress=False)
-    with pytest.raises(TypeError, match="must have a loss"):
+    with pytest.raises(TypeError, match="`learner` must be a BlackBoxLearner"):
         meta_train(torch.nn.Linear(2, 2), sampler, steps=1, progress=False)

@@ -40,8 +40,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def _playwright():
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
-                    f"or point MTML_CHROMIUM at a Chromium binary")
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
+            f"or point MTML_CHROMIUM at a Chromium binary"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as error:
@@ -70,29 +72,56 @@ class Lab:
         config = tmp / "jupyter-config"
         config.mkdir()
         # window.jupyterapp, for running commands and reading the notebook model from the page.
-        (config / "jupyter_server_config.json").write_text(json.dumps({"LabApp": {"expose_app_in_browser": True}}))
-        env = dict(os.environ, JUPYTER_TOKEN=TOKEN, JUPYTER_CONFIG_DIR=str(config),
-                   JUPYTERLAB_SETTINGS_DIR=str(tmp / "lab-settings"), JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"))
+        (config / "jupyter_server_config.json").write_text(
+            json.dumps({"LabApp": {"expose_app_in_browser": True}})
+        )
+        env = dict(
+            os.environ,
+            JUPYTER_TOKEN=TOKEN,
+            JUPYTER_CONFIG_DIR=str(config),
+            JUPYTERLAB_SETTINGS_DIR=str(tmp / "lab-settings"),
+            JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
+        )
         env.pop("MTML_DEVICE", None)
         venv = pathlib.Path(sys.prefix)
         self.log = (tmp / "lab.log").open("w")
         # The README's open command; -o: this environment is the test's own, never reinstalled here.
         self.process = subprocess.Popen(
-            ["make", "--no-print-directory", "-C", str(ROOT), "-o", f"{venv}/.installed", "lab", f"VENV={venv}",
-             f"STUDENT={self.workbook}", f"PORT={self.port}", "OPEN_BROWSER=no"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                "make",
+                "--no-print-directory",
+                "-C",
+                str(ROOT),
+                "-o",
+                f"{venv}/.installed",
+                "lab",
+                f"VENV={venv}",
+                f"STUDENT={self.workbook}",
+                f"PORT={self.port}",
+                "OPEN_BROWSER=no",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.log_path = tmp / "lab.log"
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"`make lab` exited with {self.process.returncode}:\n{self.log_path.read_text()[-3000:]}")
+                raise RuntimeError(
+                    "`make lab` exited with "
+                    f"{self.process.returncode}:\n{self.log_path.read_text()[-3000:]}"
+                )
             try:
                 self.api("GET", "status")
                 return
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.5)
         self.close()
-        raise RuntimeError(f"JupyterLab did not answer within 180 s:\n{self.log_path.read_text()[-3000:]}")
+        raise RuntimeError(
+            f"JupyterLab did not answer within 180 s:\n{self.log_path.read_text()[-3000:]}"
+        )
 
     def api(self, method: str, path: str):
         request = urllib.request.Request(f"{self.url}/api/{path}?token={TOKEN}", method=method)
@@ -118,9 +147,18 @@ class Lab:
 def browser():
     sync_playwright = _playwright()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
         yield browser
         browser.close()
 
@@ -148,7 +186,8 @@ def _report_screenshots(request):
 
 NOTEBOOK_READY = """() => {
   const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const kernel = panel && panel.sessionContext && panel.sessionContext.session && panel.sessionContext.session.kernel;
+  const kernel = panel && panel.sessionContext && panel.sessionContext.session &&
+  panel.sessionContext.session.kernel;
   return !!(panel && panel.context && panel.context.isReady && kernel
             && kernel.connectionStatus === 'connected' && kernel.status === 'idle');
 }"""
@@ -175,7 +214,8 @@ OUTPUTS = """() => {
     report.code += 1;
     if (cell.executionCount !== null && cell.executionCount !== undefined) report.executed += 1;
     for (const output of cell.outputs.toJSON()) {
-      if (output.output_type === 'error') report.errors.push(`cell ${i}: ${output.ename}: ${output.evalue}`);
+      if (output.output_type === 'error') report.errors.push(`cell ${i}: ${output.ename}:
+      ${output.evalue}`);
       if (output.output_type === 'stream' && output.name === 'stderr') {
         const text = Array.isArray(output.text) ? output.text.join('') : output.text;
         report.stderr.push(`cell ${i}: ${text.slice(0, 300)}`);
@@ -197,9 +237,12 @@ RENDERED = """() => {
     undecoded: images.filter((img) => !(img.complete && img.naturalWidth > 0)).length,
     progress: node.querySelectorAll('.jp-OutputArea-output .widget-hprogress').length,
     sliders: node.querySelectorAll('.jp-OutputArea-output .widget-slider .noUi-handle').length,
-    // The narrowest visible slider track, in pixels: a squeezed slider cannot be moved with the mouse.
-    narrowest: Math.min(...[...node.querySelectorAll('.jp-OutputArea-output .widget-slider .noUi-target')]
-      .filter((track) => track.offsetParent !== null).map((track) => track.getBoundingClientRect().width)),
+    // The narrowest visible slider track, in pixels: a squeezed slider cannot be moved with the
+    mouse.
+    narrowest: Math.min(...[...node.querySelectorAll('.jp-OutputArea-output .widget-slider
+    .noUi-target')]
+      .filter((track) => track.offsetParent !== null).map((track) =>
+      track.getBoundingClientRect().width)),
   };
 }"""
 
@@ -210,7 +253,8 @@ IN_KERNEL = """async (code) => {
   let text = '';
   future.onIOPub = (msg) => {
     if (msg.header.msg_type === 'stream') text += msg.content.text;
-    if (msg.header.msg_type === 'error') text += 'ERROR ' + msg.content.ename + ': ' + msg.content.evalue;
+    if (msg.header.msg_type === 'error') text += 'ERROR ' + msg.content.ename + ': ' +
+    msg.content.evalue;
   };
   await future.done;
   return text;
@@ -219,8 +263,9 @@ IN_KERNEL = """async (code) => {
 # The explorers a notebook displayed are the results of its cells, kept in IPython's Out.
 EXPLORERS = """
 import json as _json
-from mtml_lib.viz.widgets import Explorer as _Explorer
-print(_json.dumps({str(id(_e)): [_e.title, _e.draws, {_k: repr(round(_v, 6) if isinstance(_v, float) else _v)
+from mtml_lib.viz.explorer import Explorer as _Explorer
+print(_json.dumps({str(id(_e)): [_e.title, _e.draws, {_k: repr(round(_v, 6) if isinstance(_v,
+float) else _v)
                                                           for _k, _v in _e.params.items()}]
                   for _e in Out.values() if isinstance(_e, _Explorer) and _e.widget is not None}))
 """
@@ -251,7 +296,9 @@ def _run(page, command: str, timeout_s: float):
 
 
 def _stored_outputs(name: str) -> dict:
-    """What the executed instructor notebook holds: the outputs the student's run must also produce."""
+    """What the executed instructor notebook holds:
+    the outputs the student's run must also produce.
+    """
     notebook = json.loads((ROOT / "notebooks" / name).read_text())
     counts = {"images": 0, "progress": 0}
     for cell in notebook["cells"]:
@@ -273,29 +320,47 @@ def test_lab_notebook_runs_in_the_browser(browser, lab, name):
         _run(page, "notebook:run-all-cells", RUN_TIMEOUT_S)
         seconds = time.monotonic() - started
         outputs = page.evaluate(OUTPUTS)
-        assert outputs["executed"] == outputs["code"] > 0, f"only {outputs['executed']} of {outputs['code']} code cells ran"
-        assert outputs["errors"] == [], f"error outputs in the student's {name}: {outputs['errors']}"
-        assert outputs["stderr"] == [], f"stderr text in the student's {name} (a progress bar or warning?): {outputs['stderr']}"
+        assert outputs["executed"] == outputs["code"] > 0, (
+            f"only {outputs['executed']} of {outputs['code']} code cells ran"
+        )
+        assert outputs["errors"] == [], (
+            f"error outputs in the student's {name}: {outputs['errors']}"
+        )
+        assert outputs["stderr"] == [], (
+            f"stderr text in the student's {name} (a progress bar or warning?): {outputs['stderr']}"
+        )
 
         expected = _stored_outputs(name)
-        page.wait_for_function("(n) => window.jupyterapp.shell.currentWidget.node"
-                               ".querySelectorAll('.jp-OutputArea-output img').length >= n",
-                               arg=expected["images"], timeout=30_000)
+        page.wait_for_function(
+            "(n) => window.jupyterapp.shell.currentWidget.node"
+            ".querySelectorAll('.jp-OutputArea-output img').length >= n",
+            arg=expected["images"],
+            timeout=30_000,
+        )
         rendered = page.evaluate(RENDERED)
         assert outputs["images"] >= expected["images"], (outputs, expected)
-        assert rendered["undecoded"] == 0, f"{rendered['undecoded']} figures did not render: {rendered}"
+        assert rendered["undecoded"] == 0, (
+            f"{rendered['undecoded']} figures did not render: {rendered}"
+        )
         if expected["progress"]:
             assert rendered["progress"] >= 1, f"no progress bar widget rendered: {rendered}"
         assert rendered["sliders"] >= 1, f"no slider rendered: {rendered}"
-        assert rendered["narrowest"] >= 100, f"a slider is squeezed to {rendered['narrowest']:.0f} px: {rendered}"
+        assert rendered["narrowest"] >= 100, (
+            f"a slider is squeezed to {rendered['narrowest']:.0f} px: {rendered}"
+        )
 
         # A real browser -> kernel round trip: move an explorer's slider with the keyboard.
         before = _explorers(page)
         assert before, "the notebook shows no explorer"
         redrawn = {title: draws for title, draws, _ in before.values() if draws != 1}
-        assert not redrawn, f"an explorer redrew before anything was moved (a value echoed by the page?): {redrawn}"
-        explorer = page.locator(".jp-OutputArea-output .widget-vbox", has=page.locator(".widget-slider")).filter(
-            has_text="explorer").last
+        assert not redrawn, (
+            f"an explorer redrew before anything was moved (a value echoed by the page?): {redrawn}"
+        )
+        explorer = (
+            page.locator(".jp-OutputArea-output .widget-vbox", has=page.locator(".widget-slider"))
+            .filter(has_text="explorer")
+            .last
+        )
         handle = explorer.locator(".widget-slider .noUi-handle").first
         handle.scroll_into_view_if_needed()
         handle.focus()
@@ -304,21 +369,31 @@ def test_lab_notebook_runs_in_the_browser(browser, lab, name):
         while True:
             after = _explorers(page)
             # A redraw with new values (a value echoed back with float noise does not count).
-            moved = [(before[key], now) for key, now in after.items()
-                     if key in before and now[1] > before[key][1] and now[2] != before[key][2]]
+            moved = [
+                (before[key], now)
+                for key, now in after.items()
+                if key in before and now[1] > before[key][1] and now[2] != before[key][2]
+            ]
             if moved or time.monotonic() > deadline:
                 break
             page.wait_for_timeout(1000)
-        assert moved, f"moving the slider in the browser did not reach the kernel: {before} -> {after}"
-        assert moved and any(a[2] != b[2] for b, a in moved), f"the kernel redrew without a new value: {moved}"
+        assert moved, (
+            f"moving the slider in the browser did not reach the kernel: {before} -> {after}"
+        )
+        assert moved and any(a[2] != b[2] for b, a in moved), (
+            f"the kernel redrew without a new value: {moved}"
+        )
         # The redrawn figure reaches the page.
         page.wait_for_timeout(1000)
         assert page.evaluate(RENDERED)["undecoded"] == 0
         explorer.screenshot(path=str(ARTIFACTS / f"{pathlib.Path(name).stem}-explorer.png"))
         page.screenshot(path=str(ARTIFACTS / f"{pathlib.Path(name).stem}.png"))
         assert page_errors == [], f"JavaScript errors in the page: {page_errors}"
-        print(f"{name}: ran in {seconds:.0f} s in the browser; {outputs['images']} figures, "
-              f"{rendered['progress']} progress bars; slider moved {moved[0][0][2]} -> {moved[0][1][2]}")
+        print(
+            f"{name}: ran in {seconds:.0f} s in the browser; {outputs['images']} figures, "
+            f"{rendered['progress']} progress bars; slider moved {moved[0][0][2]} -> "
+            f"{moved[0][1][2]}"
+        )
     finally:
         page.close()
         lab.delete_sessions()
@@ -330,19 +405,25 @@ def test_homework_release_opens_and_its_first_cells_run(browser, lab, assignment
     (notebook,) = release.glob("*.ipynb")
     cells = json.loads(notebook.read_text())["cells"]
     grades = [cell["metadata"].get("nbgrader", {}) for cell in cells]
-    first_test = next(i for i, g in enumerate(grades) if g.get("grade") and cells[i]["cell_type"] == "code")
-    assert any(g.get("solution") for g in grades[:first_test]), "the release shows no answer cell before its first test"
+    first_test = next(
+        i for i, g in enumerate(grades) if g.get("grade") and cells[i]["cell_type"] == "code"
+    )
+    assert any(g.get("solution") for g in grades[:first_test]), (
+        "the release shows no answer cell before its first test"
+    )
     page, page_errors = _open(browser, lab, f"homework/{assignment}/{notebook.name}")
+    notebook_widget = "window.jupyterapp.shell.currentWidget.content"
+    select_first_test = f"() => {{ {notebook_widget}.activeCellIndex = {first_test}; }}"
     try:
         # Everything above the first test cell: the set-up and the first (unanswered) answer cell.
-        page.evaluate(f"() => {{ window.jupyterapp.shell.currentWidget.content.activeCellIndex = {first_test}; }}")
+        page.evaluate(select_first_test)
         _run(page, "notebook:run-all-above", 300)
         outputs = page.evaluate(OUTPUTS)
         ran = sum(1 for cell in cells[:first_test] if cell["cell_type"] == "code")
         assert outputs["executed"] == ran > 0, outputs
         assert outputs["errors"] == [] and outputs["stderr"] == [], outputs
         # The first visible test, run on the unanswered stub, tells the student so.
-        page.evaluate(f"() => {{ window.jupyterapp.shell.currentWidget.content.activeCellIndex = {first_test}; }}")
+        page.evaluate(select_first_test)
         _run(page, "notebook:run-cell", 120)
         errors = page.evaluate(OUTPUTS)["errors"]
         assert len(errors) == 1 and "NotImplementedError" in errors[0], errors

@@ -8,7 +8,7 @@ from mtml_lib.models.conditioning import (
     additive_to_concat,
     concat_to_additive,
     count_parameters,
-    get_conditioned_model,
+    get_conditioning,
 )
 
 IN, OUT, T = 12, 3, 4
@@ -16,7 +16,7 @@ IN, OUT, T = 12, 3, 4
 
 def make(name, **kwargs):
     torch.manual_seed(0)
-    return get_conditioned_model(name, in_features=IN, out_features=OUT, num_tasks=T, **kwargs)
+    return get_conditioning(name, in_features=IN, out_features=OUT, num_tasks=T, **kwargs)
 
 
 def batch(n=16, seed=0, device="cpu"):
@@ -38,8 +38,11 @@ class TestContract:
         model = make(name)
         x, task_id = batch(64)
         model(x, task_id).pow(2).mean().backward()
-        missing = [n for n, p in model.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()
-                   or p.grad.abs().sum() == 0]
+        missing = [
+            n
+            for n, p in model.named_parameters()
+            if p.grad is None or not torch.isfinite(p.grad).all() or p.grad.abs().sum() == 0
+        ]
         assert missing == []
 
     def test_runs_on_the_device_of_its_inputs(self, name, device):
@@ -52,20 +55,24 @@ class TestContract:
         shared, specific = model.shared_parameters(), model.task_specific_parameters()
         assert {id(p) for p in shared}.isdisjoint({id(p) for p in specific})
         assert len(shared) + len(specific) == len(list(model.parameters()))
-        assert count_parameters(model) == count_parameters(model, which="shared") + count_parameters(model, which="task_specific")
+        assert count_parameters(model) == count_parameters(
+            model, which="shared"
+        ) + count_parameters(model, which="task_specific")
 
     def test_rows_are_processed_independently(self, name):
         """A row's output depends only on that row (and its task), not on the rest of the batch."""
         model = make(name).eval()
         x, task_id = batch(10)
         full = model(x, task_id)
-        single = torch.cat([model(x[i:i + 1], task_id[i:i + 1]) for i in range(10)])
+        single = torch.cat([model(x[i : i + 1], task_id[i : i + 1]) for i in range(10)])
         assert torch.allclose(full, single, atol=1e-5)
 
     def test_bad_inputs(self, name):
         model = make(name)
         x, task_id = batch(6)
-        with pytest.raises(ValueError, match=r"`task_id` must hold task indices in \[0, 4\); got 4"):
+        with pytest.raises(
+            ValueError, match=r"`task_id` must hold task indices in \[0, 4\); got 4"
+        ):
             model(x, torch.full((6,), T))
         with pytest.raises(ValueError, match="got -1"):
             model(x, torch.full((6,), -1))
@@ -73,17 +80,22 @@ class TestContract:
             model(x, task_id.float())
         with pytest.raises(ValueError, match=r"`task_id` must have shape \(6,\); got shape \(5,\)"):
             model(x, task_id[:5])
-        with pytest.raises(ValueError, match=r"`x` must have shape \(\*, 12\); got shape \(6, 11\)"):
+        with pytest.raises(
+            ValueError, match=r"`x` must have shape \(\*, 12\); got shape \(6, 11\)"
+        ):
             model(x[:, :11], task_id)
         with pytest.raises(TypeError, match="`x.dtype` must be a floating point"):
             model(x.long(), task_id)
 
 
 def test_unknown_name_lists_the_valid_ones():
-    with pytest.raises(ValueError, match=r"one of \['additive', 'concat'.*got 'multihed'\. Did you mean 'multihead'\?"):
-        get_conditioned_model("multihed", in_features=2, out_features=1, num_tasks=2)
+    with pytest.raises(
+        ValueError,
+        match=r"one of \['additive', 'concat'.*got 'multihed'\. Did you mean 'multihead'\?",
+    ):
+        get_conditioning("multihed", in_features=2, out_features=1, num_tasks=2)
     with pytest.raises(ValueError, match="`num_tasks` must be an integer >= 1; got 0"):
-        get_conditioned_model("shared", in_features=2, out_features=1, num_tasks=0)
+        get_conditioning("shared", in_features=2, out_features=1, num_tasks=0)
 
 
 def test_independent_matches_a_loop_of_separate_networks():
@@ -121,11 +133,11 @@ def test_grouped_fast_path_matches_the_general_path():
 
 def test_stacked_mlp_starts_like_fresh_linear_layers():
     nets = StackedMLP(num_tasks=200, in_features=50, hidden=(), out_features=3)
-    (weight, bias), = nets.layer_tensors()
-    bound = 1 / 50 ** 0.5
+    ((weight, bias),) = nets.layer_tensors()
+    bound = 1 / 50**0.5
     assert weight.shape == (200, 50, 3) and bias.shape == (200, 3)
     assert weight.abs().max() <= bound and weight.abs().max() > 0.95 * bound
-    assert abs(weight.std().item() - bound / 3 ** 0.5) < 0.01
+    assert abs(weight.std().item() - bound / 3**0.5) < 0.01
 
 
 def test_stacked_mlp_handles_empty_tasks_and_batches():
@@ -173,12 +185,14 @@ def test_one_hot_additive_is_a_per_task_bias():
 
 
 def test_multiplicative_gates_can_express_independent_networks():
-    """Disjoint 0/1 gates give each task its own units: task b's weights do not change task a's output."""
+    """Disjoint 0/1 gates give each task its own units:
+    task b's weights do not change task a's output.
+    """
     model = make("multiplicative", hidden=(8,))
     with torch.no_grad():
         model.gates[0].zero_()
         for t in range(T):
-            model.gates[0][t, 2 * t: 2 * t + 2] = 1.0
+            model.gates[0][t, 2 * t : 2 * t + 2] = 1.0
     x = torch.randn(5, IN)
     task0 = torch.zeros(5, dtype=torch.long)
     before = model(x, task0)
@@ -203,7 +217,10 @@ def test_mmoe_gates_are_distributions_and_moe_shares_one():
     assert torch.allclose(gates.sum(-1), torch.ones(20))
     shared_gate = moe.gate_weights(x, task_id)
     assert torch.allclose(shared_gate, moe.gate_weights(x, torch.zeros_like(task_id)))
-    assert {n.split(".")[0] for n, _ in mmoe.named_parameters() if mmoe._is_task_specific(n)} == {"gates", "towers"}
+    assert {n.split(".")[0] for n, _ in mmoe.named_parameters() if mmoe._is_task_specific(n)} == {
+        "gates",
+        "towers",
+    }
 
 
 def test_gate_dropout_only_in_training_and_keeps_a_distribution():
@@ -216,7 +233,9 @@ def test_gate_dropout_only_in_training_and_keeps_a_distribution():
     a = model(x, task_id)
     torch.manual_seed(1)
     assert not torch.equal(a, model(x, task_id))
-    with pytest.raises(ValueError, match="`gate_dropout` must be a number >= 0.0 and <= 0.99; got 1.0"):
+    with pytest.raises(
+        ValueError, match="`gate_dropout` must be a number >= 0.0 and <= 0.99; got 1.0"
+    ):
         make("mmoe", gate_dropout=1.0)
 
 

@@ -33,14 +33,20 @@ def test_environment_variable_naming_a_missing_device_is_a_clear_error(monkeypat
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(dev, "_mps_available", lambda: False)
     monkeypatch.setenv("MTML_DEVICE", "cuda")
-    with pytest.raises(ValueError, match=r"`MTML_DEVICE \(environment variable\)` must be a device available .*got 'cuda'"):
+    with pytest.raises(
+        ValueError,
+        match=r"`MTML_DEVICE \(environment variable\)` must be a device available .*got 'cuda'",
+    ):
         dev.get_device("auto")
 
 
 def test_unavailable_and_malformed_devices(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(dev, "_mps_available", lambda: False)
-    with pytest.raises(ValueError, match=r"`device` must be a device available on this machine, one of \['cpu'\]; got 'cuda'"):
+    with pytest.raises(
+        ValueError,
+        match=r"`device` must be a device available on this machine, one of \['cpu'\]; got 'cuda'",
+    ):
         dev.get_device("cuda")
     with pytest.raises(ValueError, match=r"got 'mps'"):
         dev.get_device(torch.device("mps"))
@@ -99,6 +105,16 @@ def test_no_other_module_looks_at_hardware():
         str(p.relative_to(package))
         for p in package.rglob("*.py")
         if p.name != "device.py"
-        and any(s in p.read_text() for s in ("cuda.is_available", "mps.is_available", "is_bf16_supported", "'cuda:0'", '"cuda:0"', ".cuda()"))
+        and any(
+            s in p.read_text()
+            for s in (
+                "cuda.is_available",
+                "mps.is_available",
+                "is_bf16_supported",
+                "'cuda:0'",
+                '"cuda:0"',
+                ".cuda()",
+            )
+        )
     ]
     assert offenders == []

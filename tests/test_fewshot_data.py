@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from mtml_lib.data import glyphs
-from mtml_lib.data.episodes import EpisodeSampler, SinusoidEpisodeSampler
+from mtml_lib.data.episodes import EpisodeSampler
 from mtml_lib.data.fewshot import FewShotDataset
 from mtml_lib.data.omniglot import load_omniglot
+from mtml_lib.data.sinusoids import SinusoidEpisodeSampler
 
 
 def id_dataset(num_classes=12, instances=20, alphabets=None):
@@ -54,7 +55,9 @@ def test_a_sampler_on_meta_train_never_sees_meta_test_classes():
     seen = set()
     for _ in range(20):
         episode = sampler.sample()
-        seen |= set(ids(episode.support_x)[0].flatten().tolist()) | set(ids(episode.query_x)[0].flatten().tolist())
+        seen |= set(ids(episode.support_x)[0].flatten().tolist()) | set(
+            ids(episode.query_x)[0].flatten().tolist()
+        )
     assert seen and seen.isdisjoint(test_ids)
 
 
@@ -73,9 +76,17 @@ def test_split_errors():
 
 def test_episodes_are_well_formed(device):
     data = id_dataset(num_classes=12)
-    sampler = EpisodeSampler(data, n_way=4, k_shot=3, n_query=2, batch_size=50, device=device, generator=1)
+    sampler = EpisodeSampler(
+        data, n_way=4, k_shot=3, n_query=2, batch_size=50, device=device, generator=1
+    )
     episode = sampler.sample()
-    assert episode.support_x.shape == (50, 12, 1, 28, 28) and episode.query_x.shape == (50, 8, 1, 28, 28)
+    assert episode.support_x.shape == (50, 12, 1, 28, 28) and episode.query_x.shape == (
+        50,
+        8,
+        1,
+        28,
+        28,
+    )
     assert episode.support_x.device.type == device.type
     support_class, support_instance = ids(episode.support_x.cpu())
     query_class, query_instance = ids(episode.query_x.cpu())
@@ -83,9 +94,14 @@ def test_episodes_are_well_formed(device):
         labels = episode.support_y[b].cpu()
         assert sorted(labels.tolist()) == sorted(list(range(4)) * 3)
         for label in range(4):
-            cls = set(support_class[b][labels == label].tolist()) | set(query_class[b][episode.query_y[b].cpu() == label].tolist())
+            cls = set(support_class[b][labels == label].tolist()) | set(
+                query_class[b][episode.query_y[b].cpu() == label].tolist()
+            )
             assert len(cls) == 1  # one dataset class per label, in support and query alike
-            drawn = support_instance[b][labels == label].tolist() + query_instance[b][episode.query_y[b].cpu() == label].tolist()
+            drawn = (
+                support_instance[b][labels == label].tolist()
+                + query_instance[b][episode.query_y[b].cpu() == label].tolist()
+            )
             assert len(set(drawn)) == 5  # support and query never share an image
         assert len(set(support_class[b].tolist())) == 4  # N distinct classes
     # Labels are shuffled: which dataset class gets label 0 varies across episodes.
@@ -101,15 +117,25 @@ def test_same_seed_same_episodes():
 
 def test_rotations_turn_whole_classes():
     data = id_dataset(num_classes=6)
-    episode = EpisodeSampler(data, n_way=6, k_shot=2, n_query=2, batch_size=40, generator=2, rotations=True).sample()
+    episode = EpisodeSampler(
+        data, n_way=6, k_shot=2, n_query=2, batch_size=40, generator=2, rotations=True
+    ).sample()
     seen_turns = set()
     for b in range(40):
         for label in range(6):
-            images = torch.cat([episode.support_x[b][episode.support_y[b] == label],
-                                episode.query_x[b][episode.query_y[b] == label]])[:, 0]  # (4, 28, 28)
+            images = torch.cat(
+                [
+                    episode.support_x[b][episode.support_y[b] == label],
+                    episode.query_x[b][episode.query_y[b] == label],
+                ]
+            )[:, 0]  # (4, 28, 28)
             turns = set()
             for image in images:
-                matches = [k for k in range(4) if torch.equal(image.rot90(-k, (0, 1))[5:20, 10], torch.ones(15))]
+                matches = [
+                    k
+                    for k in range(4)
+                    if torch.equal(image.rot90(-k, (0, 1))[5:20, 10], torch.ones(15))
+                ]
                 turns.add(matches[0])
             assert len(turns) == 1  # one angle per class
             seen_turns |= turns
@@ -118,11 +144,15 @@ def test_rotations_turn_whole_classes():
 
 def test_homework_layout():
     data = id_dataset(num_classes=8)
-    episode = EpisodeSampler(data, n_way=3, k_shot=2, n_query=1, batch_size=30, generator=0).sample()
+    episode = EpisodeSampler(
+        data, n_way=3, k_shot=2, n_query=1, batch_size=30, generator=0
+    ).sample()
     images, labels = episode.homework_layout(generator=0)
     assert images.shape == (30, 3, 3, 784) and labels.shape == (30, 3, 3, 3)
     assert torch.equal(labels.sum(-1), torch.ones(30, 3, 3))  # one-hot
-    assert torch.equal(labels[:, :2].argmax(-1), torch.arange(3).expand(30, 2, 3))  # support rows in label order
+    assert torch.equal(
+        labels[:, :2].argmax(-1), torch.arange(3).expand(30, 2, 3)
+    )  # support rows in label order
     query = labels[:, 2].argmax(-1)
     assert all(sorted(q.tolist()) == [0, 1, 2] for q in query)
     assert (query != torch.arange(3)).any()  # the query row is shuffled
@@ -131,15 +161,24 @@ def test_homework_layout():
     query_class = ids(images[:, 2].reshape(30, 3, 1, 28, 28))[0]
     assert torch.equal(query_class, support_class.gather(1, query))
     with pytest.raises(ValueError, match="`n_query` must be 1; got 2"):
-        EpisodeSampler(data, n_way=3, k_shot=1, n_query=2, batch_size=2, generator=0).sample().homework_layout()
+        EpisodeSampler(
+            data, n_way=3, k_shot=1, n_query=2, batch_size=2, generator=0
+        ).sample().homework_layout()
 
 
 def test_impossible_requests():
     data = id_dataset(num_classes=5, instances=6)
-    with pytest.raises(ValueError, match=r"`n_way` must be at most the number of classes .* \(5\); got 6"):
+    with pytest.raises(
+        ValueError, match=r"`n_way` must be at most the number of classes .* \(5\); got 6"
+    ):
         EpisodeSampler(data, n_way=6, k_shot=1, n_query=1, batch_size=1)
-    assert EpisodeSampler(data, n_way=6, k_shot=1, n_query=1, batch_size=1, rotations=True).num_classes == 20
-    with pytest.raises(ValueError, match=r"`k_shot \+ n_query` must be at most the 6 instances .*; got 5 \+ 2"):
+    assert (
+        EpisodeSampler(data, n_way=6, k_shot=1, n_query=1, batch_size=1, rotations=True).num_classes
+        == 20
+    )
+    with pytest.raises(
+        ValueError, match=r"`k_shot \+ n_query` must be at most the 6 instances .*; got 5 \+ 2"
+    ):
         EpisodeSampler(data, n_way=2, k_shot=5, n_query=2, batch_size=1)
     with pytest.raises(ValueError, match="`batch_size` must be an integer >= 1; got 0"):
         EpisodeSampler(data, n_way=2, k_shot=1, n_query=1, batch_size=0)
@@ -148,13 +187,22 @@ def test_impossible_requests():
 
 
 def test_sinusoid_episodes(device):
-    sampler = SinusoidEpisodeSampler(k_shot=5, n_query=10, batch_size=100, device=device, generator=0)
+    sampler = SinusoidEpisodeSampler(
+        k_shot=5, n_query=10, batch_size=100, device=device, generator=0
+    )
     episode = sampler.sample()
     assert episode.support_x.shape == (100, 5, 1) and episode.query_y.shape == (100, 10, 1)
     x = torch.cat([episode.support_x, episode.query_x], 1)
     y = torch.cat([episode.support_y, episode.query_y], 1)
-    assert torch.allclose(y, episode.amplitude[:, None, None] * torch.sin(x - episode.phase[:, None, None]))
-    assert x.min() >= -5 and x.max() <= 5 and episode.amplitude.min() >= 0.1 and episode.phase.max() <= math.pi
+    assert torch.allclose(
+        y, episode.amplitude[:, None, None] * torch.sin(x - episode.phase[:, None, None])
+    )
+    assert (
+        x.min() >= -5
+        and x.max() <= 5
+        and episode.amplitude.min() >= 0.1
+        and episode.phase.max() <= math.pi
+    )
 
 
 # --- Glyphs ---------------------------------------------------------------------------
@@ -164,7 +212,13 @@ def fake_generate(calls):
     def generate(*, seed=0, **_):
         calls.append(seed)
         images = torch.full((3, 20, 28, 28), seed, dtype=torch.uint8)
-        return {"images": images, "alphabets": ["a", "b", "c"], "characters": ["x", "y", "z"], "codepoints": [1, 2, 3]}
+        return {
+            "images": images,
+            "alphabets": ["a", "b", "c"],
+            "characters": ["x", "y", "z"],
+            "codepoints": [1, 2, 3],
+        }
+
     return generate
 
 
@@ -209,11 +263,15 @@ def test_glyphs_is_omniglot_sized_and_deterministic(tmp_path):
     assert data.images.shape[1:] == (20, 28, 28)
     assert data.images.min() >= 0 and data.images.max() <= 1
     assert all(not unicodedata.decomposition(c) for c in data.characters)  # no accented forms
-    assert sum(c in data.characters for c in ("A", "\u0391", "\u0410")) <= 1  # Latin A, Greek Alpha, Cyrillic A: one class
+    assert (
+        sum(c in data.characters for c in ("A", "\u0391", "\u0410")) <= 1
+    )  # Latin A, Greek Alpha, Cyrillic A: one class
     assert "o" not in data.characters or "O" not in data.characters  # twins once scaled to the box
     # Every class has ink, and its 20 instances differ (fonts and jitter).
     peak = data.images.amax(dim=(2, 3))  # (classes, 20)
-    assert (peak > 0.3).all() and peak.mean() > 0.95  # light glyphs such as the shade pattern stay grey
+    assert (
+        peak > 0.3
+    ).all() and peak.mean() > 0.95  # light glyphs such as the shade pattern stay grey
     assert (data.images.std(dim=1).mean(dim=(1, 2)) > 0.01).all()
     fresh = glyphs.generate_glyphs(seed=0)
     assert torch.equal(fresh["images"].float() / 255, data.images)
@@ -227,12 +285,16 @@ def write_omniglot(root, layout):
 
     for a, alphabet in enumerate(["Alpha", "Beta"]):
         for c in range(3):
-            folder = (root / layout / alphabet if layout else root / alphabet) / f"character{c + 1:02d}"
+            folder = (
+                root / layout / alphabet if layout else root / alphabet
+            ) / f"character{c + 1:02d}"
             folder.mkdir(parents=True)
             for d in range(4 if c else 5):
                 image = np.ones((105, 105))
-                image[20:80, 40 + c * 5:50 + c * 5] = 0.0  # a dark stroke on white
-                matplotlib.image.imsave(folder / f"{a}{c}_{d:02d}.png", image, cmap="gray", vmin=0, vmax=1)
+                image[20:80, 40 + c * 5 : 50 + c * 5] = 0.0  # a dark stroke on white
+                matplotlib.image.imsave(
+                    folder / f"{a}{c}_{d:02d}.png", image, cmap="gray", vmin=0, vmax=1
+                )
 
 
 @pytest.mark.parametrize("layout", ["images_background", ""])
@@ -256,12 +318,14 @@ def test_omniglot_errors(tmp_path):
 @pytest.mark.parametrize("rotations", [False, True])
 def test_sample_homework_is_the_homework_layout_of_an_episode(rotations):
     data = id_dataset(num_classes=9)
-    images, labels = EpisodeSampler(data, n_way=4, k_shot=3, n_query=1, batch_size=20, generator=4,
-                                    rotations=rotations).sample_homework()
+    images, labels = EpisodeSampler(
+        data, n_way=4, k_shot=3, n_query=1, batch_size=20, generator=4, rotations=rotations
+    ).sample_homework()
     assert images.shape == (20, 4, 4, 784) and labels.shape == (20, 4, 4, 4)
     assert torch.equal(labels[:, :3].argmax(-1), torch.arange(4).expand(20, 3, 4))
     classes = ids(images.reshape(20, 4, 4, 1, 28, 28))[0] if not rotations else None
     if classes is not None:
-        # every column holds one class in the support rows; the query row holds the classes its labels say
+        # every column holds one class in the support rows; the query row holds the classes its
+        # labels say
         assert (classes[:, :3] == classes[:, :1]).all()
         assert torch.equal(classes[:, 3], classes[:, 0].gather(1, labels[:, 3].argmax(-1)))

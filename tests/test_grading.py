@@ -1,8 +1,8 @@
 import torch
 
 from mtml_lib.data import digits
-from mtml_lib.grading import run_check
-from mtml_lib.grading.tasks import check_multiple_of_3_task, check_regime_answers
+from mtml_lib.selfcheck import run_check
+from mtml_lib.selfcheck.tasks import check_multiple_of_3_task, check_regime_answers
 from mtml_lib.tasks import CROSS_ENTROPY, MSE, Task
 
 
@@ -40,9 +40,15 @@ def verdict(capsys, check, *args):
 
 def test_exercise_1_accepts_the_solution_and_explains_mistakes(capsys):
     assert verdict(capsys, check_multiple_of_3_task, reference_task).startswith("[ok]")
-    odd = verdict(capsys, check_multiple_of_3_task, lambda split: reference_task(split, lambda d: (d % 2 == 0).long()))
+    odd = verdict(
+        capsys,
+        check_multiple_of_3_task,
+        lambda split: reference_task(split, lambda d: (d % 2 == 0).long()),
+    )
     assert odd.startswith("[wrong]") and "labels are wrong" in odd
-    assert "should be CROSS_ENTROPY" in verdict(capsys, check_multiple_of_3_task, lambda s: reference_task(s, loss=MSE))
+    assert "should be CROSS_ENTROPY" in verdict(
+        capsys, check_multiple_of_3_task, lambda s: reference_task(s, loss=MSE)
+    )
     assert "must return a Task" in verdict(capsys, check_multiple_of_3_task, lambda split: None)
 
     def stub(split):
@@ -52,12 +58,19 @@ def test_exercise_1_accepts_the_solution_and_explains_mistakes(capsys):
 
 
 def test_exercise_2(capsys):
-    right = {"spam_filter_per_user": "multi-task classification", "face_attributes": "multi-label learning",
-             "steering_and_pedestrians": "tasks with different losses"}
+    right = {
+        "spam_filter_per_user": "multi-task classification",
+        "face_attributes": "multi-label learning",
+        "steering_and_pedestrians": "tasks with different losses",
+    }
     assert verdict(capsys, check_regime_answers, right).startswith("[ok]")
-    wrong = verdict(capsys, check_regime_answers, {**right, "face_attributes": "multi-task classification"})
+    wrong = verdict(
+        capsys, check_regime_answers, {**right, "face_attributes": "multi-task classification"}
+    )
     assert wrong.startswith("[wrong]") and "['face_attributes']" in wrong
-    assert "is not one of" in verdict(capsys, check_regime_answers, {**right, "face_attributes": "transfer learning"})
+    assert "is not one of" in verdict(
+        capsys, check_regime_answers, {**right, "face_attributes": "transfer learning"}
+    )
     assert verdict(capsys, check_regime_answers, lambda: right).startswith("[ok]")
 
     def stub():
@@ -67,10 +80,9 @@ def test_exercise_2(capsys):
 
 
 def test_film_exercise(capsys):
-    import torch
     from torch import nn
 
-    from mtml_lib.grading.conditioning import check_film_layer
+    from mtml_lib.selfcheck.conditioning import check_film_layer
 
     class Film(nn.Module):
         def __init__(self, num_tasks, features):
@@ -95,9 +107,8 @@ def test_film_exercise(capsys):
 
 
 def test_dwa_exercise(capsys):
-    import torch
 
-    from mtml_lib.grading.objective import check_dwa_weights
+    from mtml_lib.selfcheck.objective import check_dwa_weights
 
     def right(previous, before, temperature):
         return previous.numel() * torch.softmax(previous / before / temperature, dim=0)
@@ -114,16 +125,20 @@ def test_dwa_exercise(capsys):
 
 
 def test_delta_m_exercise(capsys):
-    from mtml_lib.grading.challenges import check_delta_m
+    from mtml_lib.selfcheck.challenges import check_delta_m
 
     def right(multi, single, higher):
-        return sum((1 if h else -1) * (m - s) / s for m, s, h in zip(multi, single, higher)) / len(multi)
+        return sum((1 if h else -1) * (m - s) / s for m, s, h in zip(multi, single, higher)) / len(
+            multi
+        )
 
     def flipped(multi, single, higher):
         return -right(multi, single, higher)
 
     def absolute(multi, single, higher):
-        return sum((1 if h else -1) * (m - s) for m, s, h in zip(multi, single, higher)) / len(multi)
+        return sum((1 if h else -1) * (m - s) for m, s, h in zip(multi, single, higher)) / len(
+            multi
+        )
 
     assert verdict(capsys, check_delta_m, right).startswith("[ok]")
     assert "sign is flipped" in verdict(capsys, check_delta_m, flipped)
@@ -131,9 +146,8 @@ def test_delta_m_exercise(capsys):
 
 
 def test_nearest_neighbour_exercise(capsys):
-    import torch
 
-    from mtml_lib.grading.meta import check_nearest_neighbour
+    from mtml_lib.selfcheck.meta import check_nearest_neighbour
 
     def right(support_x, support_y, query_x):
         distance = torch.cdist(query_x.flatten(2), support_x.flatten(2))
@@ -154,9 +168,8 @@ def test_nearest_neighbour_exercise(capsys):
 
 
 def test_homework_input_exercise(capsys):
-    import torch
 
-    from mtml_lib.grading.blackbox import check_homework_input
+    from mtml_lib.selfcheck.blackbox import check_homework_input
 
     def right(images, labels):
         hidden = torch.cat([labels[:, :-1], torch.zeros_like(labels[:, -1:])], dim=1)

@@ -15,21 +15,31 @@ import sys
 import nbformat
 import pytest
 
-from mtml_lib import cli
+from mtml_lib import homework
 
 pytestmark = pytest.mark.slow
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 HW1, HW2 = "hw1_multitask", "hw2_blackbox"
-GENERATED = ("release", "submitted", "autograded", "feedback", "gradebook.db", "reference", "__pycache__")
+GENERATED = (
+    "release",
+    "submitted",
+    "autograded",
+    "feedback",
+    "gradebook.db",
+    "reference",
+    "__pycache__",
+)
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     target = tmp_path_factory.mktemp("course") / "homework"
-    shutil.copytree(ROOT / "notebooks" / "homework", target, ignore=shutil.ignore_patterns(*GENERATED))
+    shutil.copytree(
+        ROOT / "notebooks" / "homework", target, ignore=shutil.ignore_patterns(*GENERATED)
+    )
     for assignment in (HW1, HW2):
-        cli.release(target, assignment, quiet=True)
+        homework.release(target, assignment, quiet=True)
     return target
 
 
@@ -41,10 +51,16 @@ def solution(course, assignment, grade_id):
     """The instructor's answer for a cell, without the solution markers."""
     source = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     text = cells_by_id(source)[grade_id].source
-    return "\n".join(line for line in text.splitlines() if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+    return "\n".join(
+        line
+        for line in text.splitlines()
+        if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+    )
 
 
-def submission(course, assignment, student, folder, answers=None, *, extra_after=None, tests=None, delete=()):
+def submission(
+    course, assignment, student, folder, answers=None, *, extra_after=None, tests=None, delete=()
+):
     """The release notebook with some cells filled in, written to ``folder/<student>/``."""
     notebook = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", as_version=4)
     cells = cells_by_id(notebook)
@@ -52,9 +68,15 @@ def submission(course, assignment, student, folder, answers=None, *, extra_after
         cells[grade_id].source = text
     for grade_id, text in (tests or {}).items():
         cells[grade_id].source = text
-    notebook.cells = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in delete]
+    notebook.cells = [
+        c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in delete
+    ]
     if extra_after:
-        index = next(i for i, c in enumerate(notebook.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+        index = next(
+            i
+            for i, c in enumerate(notebook.cells)
+            if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"
+        )
         notebook.cells.insert(index + 1, nbformat.v4.new_code_cell(extra_after))
     target = folder / student
     target.mkdir(parents=True, exist_ok=True)
@@ -63,8 +85,11 @@ def submission(course, assignment, student, folder, answers=None, *, extra_after
 
 def full_solution(course, assignment):
     source = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    ids = [c.metadata["nbgrader"]["grade_id"] for c in source.cells
-           if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+    ids = [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in source.cells
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+    ]
     return {grade_id: solution(course, assignment, grade_id) for grade_id in ids}
 
 
@@ -77,9 +102,15 @@ def gradebook_scores(course, assignment):
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        return {s.student.id: {"auto": sum(g.auto_score or 0 for g in s.notebooks[0].grades if g.cell_type == "code"),
-                               "final": sum(g.score for g in s.notebooks[0].grades if g.cell_type == "code")}
-                for s in gradebook.assignment_submissions(assignment)}
+        return {
+            s.student.id: {
+                "auto": sum(
+                    g.auto_score or 0 for g in s.notebooks[0].grades if g.cell_type == "code"
+                ),
+                "final": sum(g.score for g in s.notebooks[0].grades if g.cell_type == "code"),
+            }
+            for s in gradebook.assignment_submissions(assignment)
+        }
 
 
 # --- the release -------------------------------------------------------------------------
@@ -97,7 +128,11 @@ def test_the_release_has_no_solutions_and_no_hidden_tests(course, assignment):
         for line in cell.source.splitlines():
             if "### BEGIN SOLUTION" in line or "### END SOLUTION" in line:
                 inside = "BEGIN" in line
-            elif inside and len(line.strip()) > 25 and not line.strip().startswith(("def ", "class ")):
+            elif (
+                inside
+                and len(line.strip()) > 25
+                and not line.strip().startswith(("def ", "class "))
+            ):
                 hidden.append(line.strip())
     assert hidden and not [line for line in hidden if line in text]  # every answer line is gone
     assert not list((course / "release" / assignment).glob("*.py"))  # graders are never released
@@ -107,15 +142,20 @@ def test_hidden_tests_are_not_on_the_students_disk(course, tmp_path):
     """A submission that searches the student's machine for hidden tests finds nothing."""
     student_machine = tmp_path / "student"
     shutil.copytree(course / "release" / HW1, student_machine / HW1)
-    snoop = ("import pathlib\nmarker = 'BEGIN HIDDEN' + ' TESTS'  # assembled, so this notebook does not match itself\n"
-             "found = [p for p in pathlib.Path('..').resolve().rglob('*') if p.is_file() and "
-             "marker in p.read_text(errors='ignore')]\nprint('files with hidden tests:', len(found))")
+    snoop = (
+        "import pathlib\nmarker = 'BEGIN HIDDEN' + ' TESTS'  # assembled, so this notebook does "
+        "not match itself\n"
+        "found = [p for p in pathlib.Path('..').resolve().rglob('*') if p.is_file() and "
+        "marker in p.read_text(errors='ignore')]\nprint('files with hidden tests:', len(found))"
+    )
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(snoop)])
     path = student_machine / HW1 / "snoop.ipynb"
     nbformat.write(notebook, path)
     from nbclient import NotebookClient
 
-    NotebookClient(notebook, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        notebook, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     assert notebook.cells[0].outputs[0]["text"].strip() == "files with hidden tests: 0"
 
 
@@ -128,29 +168,63 @@ def hw1_scores(course, tmp_path_factory):
     right = full_solution(course, HW1)
     wrong = {
         "multihead": right["multihead"],
-        "film": replace(right["film"], "h = torch.relu(self.gamma1[task_id] * self.layer1(x) + self.beta1[task_id])",
-                        "h = torch.relu(self.gamma1[0] * self.layer1(x) + self.beta1[0])  # one gamma for all"),
-        "uncertainty": replace(replace(right["uncertainty"], "return (0.5 * torch.exp(-self.log_variance)).detach()",
-                                       "return torch.exp(-self.log_variance).detach()"),
-                               "return (0.5 * torch.exp(-s) * losses + 0.5 * s).sum()",
-                               "return (torch.exp(-s) * losses + s).sum()"),
+        "film": replace(
+            right["film"],
+            "h = torch.relu(self.gamma1[task_id] * self.layer1(x) + self.beta1[task_id])",
+            "h = torch.relu(self.gamma1[0] * self.layer1(x) + self.beta1[0])  # one gamma for all",
+        ),
+        "uncertainty": replace(
+            replace(
+                right["uncertainty"],
+                "return (0.5 * torch.exp(-self.log_variance)).detach()",
+                "return torch.exp(-self.log_variance).detach()",
+            ),
+            "return (0.5 * torch.exp(-s) * losses + 0.5 * s).sum()",
+            "return (torch.exp(-s) * losses + s).sum()",
+        ),
     }
     submission(course, HW1, "solution", folder, right)
     submission(course, HW1, "blank", folder)
     submission(course, HW1, "wrong", folder, wrong)
-    submission(course, HW1, "raises", folder, {**right, "multihead": replace(
-        right["multihead"], "features = self.trunk(x)", "raise RuntimeError('not finished')")})
-    submission(course, HW1, "loops", folder, {**right, "experiment": "def run_experiment(steps, seed):\n    while True:\n        pass"})
+    submission(
+        course,
+        HW1,
+        "raises",
+        folder,
+        {
+            **right,
+            "multihead": replace(
+                right["multihead"], "features = self.trunk(x)", "raise RuntimeError('not finished')"
+            ),
+        },
+    )
+    submission(
+        course,
+        HW1,
+        "loops",
+        folder,
+        {**right, "experiment": "def run_experiment(steps, seed):\n    while True:\n        pass"},
+    )
     submission(course, HW1, "prints", folder, right, extra_after="print('x' * 3_000_000)")
-    submission(course, HW1, "tampered", folder, wrong, delete=("test_film",),
-               tests={"test_multihead": "pass", "test_uncertainty": "pass", "test_experiment": "pass"})
-    monkeypatch = ("import torch, builtins\n"
-                   "torch.allclose = lambda *args, **kwargs: True\n"
-                   "torch.equal = lambda *args, **kwargs: True\n"
-                   "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])  # empties every later cell")
+    submission(
+        course,
+        HW1,
+        "tampered",
+        folder,
+        wrong,
+        delete=("test_film",),
+        tests={"test_multihead": "pass", "test_uncertainty": "pass", "test_experiment": "pass"},
+    )
+    monkeypatch = (
+        "import torch, builtins\n"
+        "torch.allclose = lambda *args, **kwargs: True\n"
+        "torch.equal = lambda *args, **kwargs: True\n"
+        "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])  # empties every "
+        "later cell"
+    )
     submission(course, HW1, "monkeypatch", folder, wrong, extra_after=monkeypatch)
-    cli.collect(course, HW1, folder)
-    trusted = cli.autograde(course, HW1, cell_timeout=15, probe_timeout=60)
+    homework.collect(course, HW1, folder)
+    trusted = homework.autograde(course, HW1, cell_timeout=15, probe_timeout=60)
     return trusted, gradebook_scores(course, HW1)
 
 
@@ -162,7 +236,12 @@ EXPECTED_HW1 = {
     "loops": {"test_multihead": 3, "test_film": 3, "test_uncertainty": 3, "test_experiment": 0},
     "prints": {"test_multihead": 3, "test_film": 3, "test_uncertainty": 3, "test_experiment": 2},
     "tampered": {"test_multihead": 3, "test_film": 2, "test_uncertainty": 0, "test_experiment": 0},
-    "monkeypatch": {"test_multihead": 3, "test_film": 2, "test_uncertainty": 0, "test_experiment": 0},
+    "monkeypatch": {
+        "test_multihead": 3,
+        "test_film": 2,
+        "test_uncertainty": 0,
+        "test_experiment": 0,
+    },
 }
 
 
@@ -170,7 +249,9 @@ EXPECTED_HW1 = {
 def test_hw1_scores_are_exact(hw1_scores, student):
     trusted, gradebook = hw1_scores
     assert trusted[student] == EXPECTED_HW1[student]
-    assert gradebook[student]["final"] == sum(EXPECTED_HW1[student].values())  # what the grade table shows
+    assert gradebook[student]["final"] == sum(
+        EXPECTED_HW1[student].values()
+    )  # what the grade table shows
 
 
 def test_the_monkeypatch_fools_plain_nbgrader_but_not_the_trusted_grade(hw1_scores):
@@ -181,10 +262,24 @@ def test_the_monkeypatch_fools_plain_nbgrader_but_not_the_trusted_grade(hw1_scor
 
 def test_grades_and_feedback(course, hw1_scores, tmp_path):
     out = tmp_path / "grades.csv"
-    subprocess.run([sys.executable, "-m", "mtml_lib.cli", "--course", str(course), "grades", "--out", str(out)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mtml_lib.cli",
+            "--course",
+            str(course),
+            "grades",
+            "--out",
+            str(out),
+        ],
+        check=True,
+    )
     rows = out.read_text().splitlines()
-    assert rows[0].startswith("assignment,") and sum(HW1 in row for row in rows) == len(EXPECTED_HW1)
-    cli.nbgrader(course, "generate_feedback", HW1, "--force", quiet=True)
+    assert rows[0].startswith("assignment,") and sum(HW1 in row for row in rows) == len(
+        EXPECTED_HW1
+    )
+    homework.pipeline.nbgrader(course, "generate_feedback", HW1, "--force", quiet=True)
     html = (course / "feedback" / "wrong" / HW1 / f"{HW1}.html").read_text()
     # The trusted grade and the explanation of a failed check reach the student.
     assert "[graded] 2 of 3 points" in html and "every layer must act on its own task" in html
@@ -197,41 +292,68 @@ def test_hw2_scores_are_exact(course, tmp_path):
     right = full_solution(course, HW2)
     wrong = {
         "make_batch": right["make_batch"],
-        "mann": replace(right["mann"], "shown = torch.cat([labels[:, :-1], torch.zeros_like(labels[:, -1:])], dim=1)",
-                        "shown = labels  # forgot to hide the query labels"),
+        "mann": replace(
+            right["mann"],
+            "shown = torch.cat([labels[:, :-1], torch.zeros_like(labels[:, -1:])], dim=1)",
+            "shown = labels  # forgot to hide the query labels",
+        ),
         "query_loss": "def query_loss(predictions, labels):\n    N = labels.shape[-1]\n"
-                      "    return F.cross_entropy(predictions.reshape(-1, N), labels.reshape(-1, N).argmax(-1))",
+        "    return F.cross_entropy(predictions.reshape(-1, N), labels.reshape(-1, N).argmax(-1))",
     }
     submission(course, HW2, "solution", tmp_path, right)
     submission(course, HW2, "blank", tmp_path)
     submission(course, HW2, "wrong", tmp_path, wrong)
-    cli.collect(course, HW2, tmp_path)
-    trusted = cli.autograde(course, HW2, cell_timeout=30, probe_timeout=120)
-    assert trusted["solution"] == {"test_make_batch": 3, "test_mann": 4, "test_query_loss": 2, "test_train": 3}
-    assert trusted["blank"] == {"test_make_batch": 0, "test_mann": 0, "test_query_loss": 0, "test_train": 0}
-    assert trusted["wrong"] == {"test_make_batch": 3, "test_mann": 3, "test_query_loss": 0, "test_train": 0}
+    homework.collect(course, HW2, tmp_path)
+    trusted = homework.autograde(course, HW2, cell_timeout=30, probe_timeout=120)
+    assert trusted["solution"] == {
+        "test_make_batch": 3,
+        "test_mann": 4,
+        "test_query_loss": 2,
+        "test_train": 3,
+    }
+    assert trusted["blank"] == {
+        "test_make_batch": 0,
+        "test_mann": 0,
+        "test_query_loss": 0,
+        "test_train": 0,
+    }
+    assert trusted["wrong"] == {
+        "test_make_batch": 3,
+        "test_mann": 3,
+        "test_query_loss": 0,
+        "test_train": 0,
+    }
 
 
 # --- the student workbook -------------------------------------------------------------------
 
 
 def test_the_student_workbook(course, tmp_path):
-    out = cli.build_workbook(tmp_path / "student", course=course)
+    out = homework.build_workbook(tmp_path / "student", course=course)
     labs = sorted(out.glob("0*.ipynb"))
-    assert [p.name for p in labs] == [p.name for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
+    assert [p.name for p in labs] == [
+        p.name for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    ]
     for lab in labs:
         text = lab.read_text()
         assert "BEGIN SOLUTION" not in text and "raise NotImplementedError()" in text
         notebook = json.loads(text)
         assert all(not c.get("outputs") for c in notebook["cells"] if c["cell_type"] == "code")
         assert notebook["metadata"]["kernelspec"]["name"] == "python3"
-    assert (out / "homework" / HW1 / f"{HW1}.ipynb").exists() and (out / "homework" / HW2 / f"{HW2}.ipynb").exists()
+    assert (out / "homework" / HW1 / f"{HW1}.ipynb").exists() and (
+        out / "homework" / HW2 / f"{HW2}.ipynb"
+    ).exists()
     # A student running notebook 01's exercises before doing them is told so, not shown a crash.
     from nbclient import NotebookClient
 
     notebook = nbformat.read(labs[0], as_version=4)
-    NotebookClient(notebook, kernel_name="python3", timeout=300,
-                   resources={"metadata": {"path": str(out)}}).execute()
-    printed = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
-    assert printed.count("[not yet]") == 2 and "[wrong]" not in printed  # execute() raised on no cell
+    NotebookClient(
+        notebook, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(out)}}
+    ).execute()
+    printed = "".join(
+        o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+    )
+    assert (
+        printed.count("[not yet]") == 2 and "[wrong]" not in printed
+    )  # execute() raised on no cell
     assert "Traceback" not in printed

@@ -23,7 +23,11 @@ class TestStoredNotebook:
         assert load(path)["metadata"]["kernelspec"]["name"] == "python3"
 
     def test_executed_in_order_without_errors(self, path):
-        code = [c for c in load(path)["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+        code = [
+            c
+            for c in load(path)["cells"]
+            if c["cell_type"] == "code" and "".join(c["source"]).strip()
+        ]
         counts = [c["execution_count"] for c in code]
         assert None not in counts
         assert counts == sorted(counts) and counts[0] == 1

@@ -20,14 +20,20 @@ def test_torch_is_pinned_the_same_everywhere():
 
 
 def test_environment_yml_and_the_lock_agree():
-    env_pins = dict(re.findall(r"^\s+- ([A-Za-z0-9_.\-]+)==(\S+)$", (ROOT / "environment.yml").read_text(), re.M))
+    env_pins = dict(
+        re.findall(
+            r"^\s+- ([A-Za-z0-9_.\-]+)==(\S+)$", (ROOT / "environment.yml").read_text(), re.M
+        )
+    )
     assert env_pins == lock_pins()
     assert "python=3.11" in (ROOT / "environment.yml").read_text()
 
 
 def test_lock_covers_every_declared_dependency():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = project["dependencies"] + [d for extra in project["optional-dependencies"].values() for d in extra]
+    declared = project["dependencies"] + [
+        d for extra in project["optional-dependencies"].values() for d in extra
+    ]
     names = {re.split(r"[<>=\[ ]", d)[0].lower().replace("_", "-") for d in declared}
     locked = {n.lower().replace("_", "-") for n in lock_pins()}
     assert names - locked == set()
@@ -39,5 +45,7 @@ def test_readme_gives_two_commands_and_ci_runs_the_test_one():
     commands = re.findall(r"^```(?:bash|sh)\n(.+?)\n```", quick_start, re.M | re.S)
     assert commands == ["make lab", "make test"]
     ci = (ROOT / ".ci" / "run").read_text()
-    run_lines = [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))]
+    run_lines = [
+        line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))
+    ]
     assert run_lines == ["make test"]

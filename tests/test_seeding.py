@@ -23,7 +23,9 @@ def test_generator_passes_through_and_none_is_fresh():
     assert not torch.equal(x, y)
 
 
-@pytest.mark.parametrize("bad, error", [(-1, ValueError), (1.5, TypeError), ("3", TypeError), (True, TypeError)])
+@pytest.mark.parametrize(
+    "bad, error", [(-1, ValueError), (1.5, TypeError), ("3", TypeError), (True, TypeError)]
+)
 def test_bad_seeds(bad, error):
     with pytest.raises(error, match="`generator` must be"):
         make_generator(bad)

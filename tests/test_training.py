@@ -1,31 +1,48 @@
 import pytest
 import torch
 
+from mtml_lib.data.digits import mixed_losses, multilabel
 from mtml_lib.data.multitask import MultiTaskDataset
-from mtml_lib.data.synthetic import sinusoid_tasks
-from mtml_lib.models.conditioning import get_conditioned_model
-from mtml_lib.tasks import mixed_losses, multilabel
-from mtml_lib.training import evaluate, fit
+from mtml_lib.data.sinusoids import sinusoid_tasks
+from mtml_lib.models.conditioning import get_conditioning
+from mtml_lib.training import evaluate_tasks, fit
 
 
 @pytest.fixture(scope="module")
 def digits_data():
-    return (MultiTaskDataset.sample(multilabel(split="train"), 400, generator=0),
-            MultiTaskDataset.sample(multilabel(split="test"), 300, generator=1))
+    return (
+        MultiTaskDataset.sample(multilabel(split="train"), 400, generator=0),
+        MultiTaskDataset.sample(multilabel(split="test"), 300, generator=1),
+    )
 
 
 def model_for(data, name="multihead", seed=0):
     torch.manual_seed(seed)
-    return get_conditioned_model(name, in_features=data.in_features, out_features=data.out_features,
-                                 num_tasks=data.num_tasks, hidden=(32,))
+    return get_conditioning(
+        name,
+        in_features=data.in_features,
+        out_features=data.out_features,
+        num_tasks=data.num_tasks,
+        hidden=(32,),
+    )
 
 
 def test_fit_learns_every_task(digits_data, device):
     train, test = digits_data
     model = model_for(train)
-    before = evaluate(model.to(device), test)
-    history = fit(model, train, "equal", steps=150, lr=3e-3, device=device, generator=0, eval_data=test,
-                  eval_every=50, progress=False)
+    before = evaluate_tasks(model.to(device), test)
+    history = fit(
+        model,
+        train,
+        "equal",
+        steps=150,
+        lr=3e-3,
+        device=device,
+        generator=0,
+        eval_data=test,
+        eval_every=50,
+        progress=False,
+    )
     after = history.final_metrics
     assert history.losses.shape == (150, 4) and history.eval_steps == [50, 100, 150]
     assert all(a > 0.85 for a in after), after
@@ -37,7 +54,10 @@ def test_fit_learns_every_task(digits_data, device):
 
 def test_same_seed_same_run(digits_data):
     train, _ = digits_data
-    runs = [fit(model_for(train), train, steps=20, device="cpu", generator=5, progress=False).losses for _ in range(2)]
+    runs = [
+        fit(model_for(train), train, steps=20, device="cpu", generator=5, progress=False).losses
+        for _ in range(2)
+    ]
     assert torch.equal(runs[0], runs[1])
 
 
@@ -45,14 +65,43 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(digits_data, tmp
     train, test = digits_data
     path = tmp_path / "run.pt"
     full = model_for(train, "mmoe")
-    reference = fit(full, train, steps=60, device="cpu", generator=3, progress=False, eval_data=test, eval_every=20)
+    reference = fit(
+        full,
+        train,
+        steps=60,
+        device="cpu",
+        generator=3,
+        progress=False,
+        eval_data=test,
+        eval_every=20,
+    )
 
     interrupted = model_for(train, "mmoe")
-    fit(interrupted, train, steps=40, device="cpu", generator=3, progress=False, eval_data=test, eval_every=20,
-        checkpoint=path, checkpoint_every=20)
+    fit(
+        interrupted,
+        train,
+        steps=40,
+        device="cpu",
+        generator=3,
+        progress=False,
+        eval_data=test,
+        eval_every=20,
+        checkpoint=path,
+        checkpoint_every=20,
+    )
     resumed = model_for(train, "mmoe", seed=99)  # a fresh process would start from other weights
-    history = fit(resumed, train, steps=60, device="cpu", generator=3, progress=False, eval_data=test, eval_every=20,
-                  checkpoint=path, checkpoint_every=20)
+    history = fit(
+        resumed,
+        train,
+        steps=60,
+        device="cpu",
+        generator=3,
+        progress=False,
+        eval_data=test,
+        eval_every=20,
+        checkpoint=path,
+        checkpoint_every=20,
+    )
     assert torch.equal(history.losses, reference.losses)
     assert history.eval_metrics == reference.eval_metrics
     for a, b in zip(resumed.state_dict().values(), full.state_dict().values()):
@@ -66,7 +115,15 @@ def test_task_sampling_uniform_and_proportional():
     assert (picks == 0).float().mean() > 0.9
     picks = torch.stack([data.choose_tasks(1, "uniform", g) for _ in range(600)]).flatten()
     assert all(150 < (picks == i).sum() < 250 for i in range(3))
-    history = fit(model_for(data, "shared"), data, steps=30, tasks_per_step=1, device="cpu", generator=0, progress=False)
+    history = fit(
+        model_for(data, "shared"),
+        data,
+        steps=30,
+        tasks_per_step=1,
+        device="cpu",
+        generator=0,
+        progress=False,
+    )
     assert history.sampled.sum(1).eq(1).all()
     assert (history.losses[~history.sampled] == 0).all()
 
@@ -76,7 +133,9 @@ def test_mixed_losses_train_together():
     data = MultiTaskDataset.sample(tasks, 300, generator=0)
     assert data.out_features == 10
     model = model_for(data)
-    history = fit(model, data, steps=80, lr=3e-3, device="cpu", generator=0, eval_data=data, progress=False)
+    history = fit(
+        model, data, steps=80, lr=3e-3, device="cpu", generator=0, eval_data=data, progress=False
+    )
     assert history.metric_names == ["accuracy", "mse"]
     accuracy, mse = history.final_metrics
     assert accuracy > 0.5 and mse < 0.8
@@ -107,35 +166,86 @@ def test_dataset_errors():
         MultiTaskDataset.sample(tasks, [10, 0, 10, 10], generator=0)
 
 
-@pytest.mark.parametrize("method, hyper", [("gradnorm", {}), ("dwa", {"window": 5}), ("pcgrad", {}), ("random", {}),
-                                           ("uncertainty", {}), ("worst_case", {"mode": "exponentiated"}),
-                                           ("cagrad", {})])
+@pytest.mark.parametrize(
+    "method, hyper",
+    [
+        ("gradnorm", {}),
+        ("dwa", {"window": 5}),
+        ("pcgrad", {}),
+        ("random", {}),
+        ("uncertainty", {}),
+        ("worst_case", {"mode": "exponentiated"}),
+        ("cagrad", {}),
+    ],
+)
 def test_resume_with_a_stateful_weighting_method(digits_data, tmp_path, method, hyper):
     from mtml_lib.weighting import get_weighting
 
     train, _ = digits_data
     path = tmp_path / "run.pt"
-    reference = fit(model_for(train), train, get_weighting(method, num_tasks=4, **hyper), steps=24, device="cpu",
-                    generator=1, progress=False)
-    fit(model_for(train), train, get_weighting(method, num_tasks=4, **hyper), steps=12, device="cpu", generator=1,
-        progress=False, checkpoint=path, checkpoint_every=12)
-    resumed = fit(model_for(train, seed=5), train, get_weighting(method, num_tasks=4, **hyper), steps=24,
-                  device="cpu", generator=1, progress=False, checkpoint=path, checkpoint_every=12)
+    reference = fit(
+        model_for(train),
+        train,
+        get_weighting(method, num_tasks=4, **hyper),
+        steps=24,
+        device="cpu",
+        generator=1,
+        progress=False,
+    )
+    fit(
+        model_for(train),
+        train,
+        get_weighting(method, num_tasks=4, **hyper),
+        steps=12,
+        device="cpu",
+        generator=1,
+        progress=False,
+        checkpoint=path,
+        checkpoint_every=12,
+    )
+    resumed = fit(
+        model_for(train, seed=5),
+        train,
+        get_weighting(method, num_tasks=4, **hyper),
+        steps=24,
+        device="cpu",
+        generator=1,
+        progress=False,
+        checkpoint=path,
+        checkpoint_every=12,
+    )
     assert torch.allclose(resumed.losses, reference.losses, atol=1e-6)
     assert torch.allclose(resumed.weights.nan_to_num(), reference.weights.nan_to_num(), atol=1e-6)
 
 
-def test_a_checkpoint_of_the_single_process_format_resumes(digits_data, tmp_path):
-    """Checkpoints written before torchrun support hold one `generator` and one `torch_rng`."""
+def test_a_checkpoint_of_another_format_is_refused_clearly(digits_data, tmp_path):
+    """A checkpoint written before the shared training core (one `generator`, one `torch_rng`)."""
     train, _ = digits_data
     path = tmp_path / "run.pt"
-    reference = fit(model_for(train), train, "dwa", steps=24, device="cpu", generator=1, progress=False)
-    fit(model_for(train), train, "dwa", steps=12, device="cpu", generator=1, progress=False, checkpoint=path,
-        checkpoint_every=12)
+    fit(
+        model_for(train),
+        train,
+        "dwa",
+        steps=12,
+        device="cpu",
+        generator=1,
+        progress=False,
+        checkpoint=path,
+        checkpoint_every=12,
+    )
     state = torch.load(path, weights_only=False)
-    state["generator"], state["torch_rng"] = state.pop("generators")[0], state.pop("rngs")[0]["cpu"]
-    del state["world_size"]
+    del state["format"], state["streams"]
     torch.save(state, path)
-    resumed = fit(model_for(train, seed=5), train, "dwa", steps=24, device="cpu", generator=1, progress=False,
-                  checkpoint=path, checkpoint_every=12)
-    assert torch.equal(resumed.losses, reference.losses)
+    with pytest.raises(
+        ValueError, match=r"`checkpoint` .* was written by another version of mtml_lib \(format 1"
+    ):
+        fit(
+            model_for(train),
+            train,
+            "dwa",
+            steps=24,
+            device="cpu",
+            generator=1,
+            progress=False,
+            checkpoint=path,
+        )

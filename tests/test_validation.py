@@ -41,7 +41,10 @@ def test_check_choice_and_tensor_messages():
 def test_lookup_lists_names_and_suggests_the_nearest():
     registry = {"multihead": 1, "shared": 2}
     assert lookup(registry, "shared") == 2
-    with pytest.raises(ValueError, match=r"one of \['multihead', 'shared'\]; got 'multihed'\. Did you mean 'multihead'\?"):
+    with pytest.raises(
+        ValueError,
+        match=r"one of \['multihead', 'shared'\]; got 'multihed'\. Did you mean 'multihead'\?",
+    ):
         lookup(registry, "multihed")
     with pytest.raises(TypeError):
         lookup(registry, 3)

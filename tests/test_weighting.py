@@ -15,10 +15,12 @@ HYPER = {"static": {"weights": [1.0, 2.0, 0.5]}}
 
 
 def linear_losses(directions, task_scale=None):
-    """Losses L_i = directions[i] . theta + |phi_i|^2: grad_theta L_i = directions[i], grad_phi_i = 2 phi_i."""
+    """Losses L_i = directions[i] . theta + |phi_i|^2:
+    grad_theta L_i = directions[i], grad_phi_i = 2 phi_i.
+    """
     theta = nn.Parameter(torch.zeros(directions.shape[1]))
     phi = nn.Parameter(torch.tensor([1.0, -2.0, 3.0][: directions.shape[0]]))
-    losses = directions @ theta + phi ** 2 + 1.0
+    losses = directions @ theta + phi**2 + 1.0
     return theta, phi, losses
 
 
@@ -66,7 +68,9 @@ def test_pcgrad_projects_on_the_original_gradients():
     for i in range(3):
         for j in torch.randperm(3, generator=orders).tolist():
             if j != i and reference[i] @ grads[j] < 0:
-                reference[i] = reference[i] - (reference[i] @ grads[j]) / (grads[j] @ grads[j]) * grads[j]
+                reference[i] = (
+                    reference[i] - (reference[i] @ grads[j]) / (grads[j] @ grads[j]) * grads[j]
+                )
     assert torch.allclose(pcgrad(grads, generator), reference.sum(0), atol=1e-6)
 
 
@@ -104,7 +108,7 @@ def test_cagrad_matches_a_brute_force_solve_and_its_limits():
     radius = c * (mean @ gram @ mean).sqrt()
     best, w = brute_force_simplex(lambda w: w @ gram @ mean + radius * (w @ gram @ w).sqrt(), 3)
     gw = w @ grads
-    expected = (grads.mean(0) + radius / gw.norm() * gw) / (1 + c ** 2)
+    expected = (grads.mean(0) + radius / gw.norm() * gw) / (1 + c**2)
     direction, effective = cagrad(grads, c)
     assert torch.allclose(direction, expected, atol=0.02)
     assert torch.allclose(effective @ grads, direction, atol=1e-6)
@@ -128,7 +132,7 @@ def test_uncertainty_loss_and_gradient_match_the_formula():
 
 
 def test_uncertainty_takes_its_kinds_from_the_tasks():
-    from mtml_lib.tasks import mixed_losses
+    from mtml_lib.data.digits import mixed_losses
 
     method = get_weighting("uncertainty", num_tasks=2)
     method.attach(mixed_losses())
@@ -155,7 +159,9 @@ def test_gradnorm_weight_gradient_matches_the_formula():
     ratio = losses.detach() / first.detach()
     target = G.mean() * (ratio / ratio.mean()) ** 1.5
     assert torch.allclose(method.weights.grad, torch.sign(G - target) * norms)
-    assert torch.allclose(layer.grad, weights[0] * a * x + weights[1] * 2 * b * (layer @ x).sum().detach() * x)
+    assert torch.allclose(
+        layer.grad, weights[0] * a * x + weights[1] * 2 * b * (layer @ x).sum().detach() * x
+    )
     with torch.no_grad():  # an optimiser step, then the renormalisation at the next use
         method.weights.sub_(0.1 * method.weights.grad)
     method._renormalise()
@@ -171,16 +177,25 @@ def test_gradnorm_needs_a_shared_matrix():
 def test_dwa_weights_formula_and_schedule():
     previous, before = torch.tensor([1.0, 0.5, 2.0]), torch.tensor([2.0, 0.5, 1.0])
     weights = dwa_weights(previous, before, 2.0)
-    expected = 3 * torch.exp(torch.tensor([0.5, 1.0, 2.0]) / 2) / torch.exp(torch.tensor([0.5, 1.0, 2.0]) / 2).sum()
+    expected = (
+        3
+        * torch.exp(torch.tensor([0.5, 1.0, 2.0]) / 2)
+        / torch.exp(torch.tensor([0.5, 1.0, 2.0]) / 2).sum()
+    )
     assert torch.allclose(weights, expected)
     assert torch.allclose(weights.sum(), torch.tensor(3.0))
     method = get_weighting("dwa", num_tasks=2, temperature=2.0, window=2)
     seen = []
     for step_losses in ([4.0, 4.0], [4.0, 4.0], [2.0, 4.0], [2.0, 4.0], [1.0, 4.0], [1.0, 4.0]):
         seen.append(method.combine(torch.tensor(step_losses, requires_grad=True)))
-    assert all(torch.equal(w, torch.ones(2)) for w in seen[:4])  # two full epochs before any adaptation
-    # After epochs [4, 4] and [2, 4]: task 0 halved its loss, so task 1 (not learning) gets more weight.
-    assert torch.allclose(method.weights, dwa_weights(torch.tensor([2.0, 4.0]), torch.tensor([4.0, 4.0]), 2.0))
+    assert all(
+        torch.equal(w, torch.ones(2)) for w in seen[:4]
+    )  # two full epochs before any adaptation
+    # After epochs [4, 4] and [2, 4]: task 0 halved its loss, so task 1 (not learning) gets more
+    # weight.
+    assert torch.allclose(
+        method.weights, dwa_weights(torch.tensor([2.0, 4.0]), torch.tensor([4.0, 4.0]), 2.0)
+    )
     assert method.weights[1] > method.weights[0]
 
 
@@ -188,8 +203,13 @@ def test_random_weights_are_positive_reproducible_and_sum_to_t():
     a = get_weighting("random", num_tasks=4, generator=7)
     b = get_weighting("random", num_tasks=4, generator=7)
     for _ in range(3):
-        wa, wb = a.combine(torch.ones(4, requires_grad=True)), b.combine(torch.ones(4, requires_grad=True))
-        assert torch.equal(wa, wb) and (wa > 0).all() and torch.allclose(wa.sum(), torch.tensor(4.0))
+        wa, wb = (
+            a.combine(torch.ones(4, requires_grad=True)),
+            b.combine(torch.ones(4, requires_grad=True)),
+        )
+        assert (
+            torch.equal(wa, wb) and (wa > 0).all() and torch.allclose(wa.sum(), torch.tensor(4.0))
+        )
 
 
 def test_worst_case_moves_weight_to_the_largest_loss():
@@ -198,7 +218,10 @@ def test_worst_case_moves_weight_to_the_largest_loss():
         weights = method.combine(torch.tensor([0.1, 2.0, 0.5], requires_grad=True))
     assert weights.argmax() == 1 and torch.allclose(weights.sum(), torch.tensor(3.0))
     hard = get_weighting("worst_case", num_tasks=3, mode="max")
-    assert torch.equal(hard.combine(torch.tensor([0.1, 2.0, 0.5], requires_grad=True)), torch.tensor([0.0, 3.0, 0.0]))
+    assert torch.equal(
+        hard.combine(torch.tensor([0.1, 2.0, 0.5], requires_grad=True)),
+        torch.tensor([0.0, 3.0, 0.0]),
+    )
     smooth = get_weighting("worst_case", num_tasks=3, temperature=0.5)
     losses = torch.tensor([0.1, 2.0, 0.5], requires_grad=True)
     weights = smooth.combine(losses)
@@ -225,10 +248,14 @@ def test_every_method_reduces_the_total_loss(name):
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
     x = torch.randn(64, 4, generator=g)
-    targets = torch.stack([x @ torch.randn(4, generator=g) for _ in range(3)], dim=1)  # three linear tasks
+    targets = torch.stack(
+        [x @ torch.randn(4, generator=g) for _ in range(3)], dim=1
+    )  # three linear tasks
     trunk, heads = nn.Linear(4, 8), nn.Linear(8, 3)
     method = get_weighting(name, num_tasks=3, **HYPER.get(name, {}))
-    optimizer = torch.optim.Adam([*trunk.parameters(), *heads.parameters(), *method.parameters()], lr=0.01)
+    optimizer = torch.optim.Adam(
+        [*trunk.parameters(), *heads.parameters(), *method.parameters()], lr=0.01
+    )
 
     def losses():
         return ((heads(trunk(x)) - targets) ** 2).mean(0)
@@ -264,18 +291,33 @@ def test_every_method_state_round_trips(name):
     assert (a is None and b is None) or torch.allclose(a, b)
 
 
-@pytest.mark.parametrize("name, kwargs, message", [
-    ("dwa", {"temperature": -1.0}, r"`temperature` must be a number > 0.0; got -1.0"),
-    ("dwa", {"window": 0}, r"`window` must be an integer >= 1; got 0"),
-    ("gradnorm", {"alpha": -0.5}, r"`alpha` must be a number >= 0.0; got -0.5"),
-    ("static", {"weights": [1.0, -1.0, 1.0]}, r"`weights\[1\]` must be a number >= 0.0; got -1.0"),
-    ("static", {"weights": [1.0, 1.0]}, r"one weight per task \(3\); got 2"),
-    ("cagrad", {"c": 1.5}, r"`c` must be a number >= 0.0 and <= 0.999; got 1.5"),
-    ("worst_case", {"mode": "hardmax"}, r"`mode` must be one of \['softmax', 'exponentiated', 'max'\]; got 'hardmax'"),
-    ("worst_case", {"temperature": -1.0}, r"`temperature` must be a number > 0.0; got -1.0"),
-    ("worst_case", {"step_size": 0.0}, r"`step_size` must be a number > 0.0; got 0.0"),
-    ("uncertainty", {"kinds": ["regression", "ranking", "regression"]}, r"`kinds\[1\]` must be one of"),
-])
+@pytest.mark.parametrize(
+    "name, kwargs, message",
+    [
+        ("dwa", {"temperature": -1.0}, r"`temperature` must be a number > 0.0; got -1.0"),
+        ("dwa", {"window": 0}, r"`window` must be an integer >= 1; got 0"),
+        ("gradnorm", {"alpha": -0.5}, r"`alpha` must be a number >= 0.0; got -0.5"),
+        (
+            "static",
+            {"weights": [1.0, -1.0, 1.0]},
+            r"`weights\[1\]` must be a number >= 0.0; got -1.0",
+        ),
+        ("static", {"weights": [1.0, 1.0]}, r"one weight per task \(3\); got 2"),
+        ("cagrad", {"c": 1.5}, r"`c` must be a number >= 0.0 and <= 0.999; got 1.5"),
+        (
+            "worst_case",
+            {"mode": "hardmax"},
+            r"`mode` must be one of \['softmax', 'exponentiated', 'max'\]; got 'hardmax'",
+        ),
+        ("worst_case", {"temperature": -1.0}, r"`temperature` must be a number > 0.0; got -1.0"),
+        ("worst_case", {"step_size": 0.0}, r"`step_size` must be a number > 0.0; got 0.0"),
+        (
+            "uncertainty",
+            {"kinds": ["regression", "ranking", "regression"]},
+            r"`kinds\[1\]` must be one of",
+        ),
+    ],
+)
 def test_bad_hyperparameters(name, kwargs, message):
     with pytest.raises(ValueError, match=message):
         get_weighting(name, num_tasks=3, **kwargs)
@@ -287,12 +329,12 @@ def test_unknown_method_suggests_the_nearest():
 
 
 def test_fit_refuses_task_sampling_with_methods_that_need_every_loss():
+    from mtml_lib.data.digits import multilabel
     from mtml_lib.data.multitask import MultiTaskDataset
-    from mtml_lib.models.conditioning import get_conditioned_model
-    from mtml_lib.tasks import multilabel
+    from mtml_lib.models.conditioning import get_conditioning
     from mtml_lib.training import fit
 
     data = MultiTaskDataset.sample(multilabel(), 20, generator=0)
-    model = get_conditioned_model("multihead", in_features=64, out_features=2, num_tasks=4)
+    model = get_conditioning("multihead", in_features=64, out_features=2, num_tasks=4)
     with pytest.raises(ValueError, match="needs every task's loss at every step; got 2"):
         fit(model, data, "mgda", steps=1, tasks_per_step=2, progress=False)

@@ -71,7 +71,9 @@ def test_conditioning_explorer_retrains_on_change():
     explorer.controls["choice"].value = "shared"
     explorer.controls["relatedness"].value = -1.0
     assert explorer.draws == 3
-    assert explorer.figure.texts[0].get_text().startswith("shared, relatedness -1.00: mean test MSE")
+    assert (
+        explorer.figure.texts[0].get_text().startswith("shared, relatedness -1.00: mean test MSE")
+    )
 
 
 def test_correlation_explorer_trains_the_chosen_model():
@@ -79,7 +81,11 @@ def test_correlation_explorer_trains_the_chosen_model():
     explorer.controls["model"].value = "shared-bottom"
     explorer.controls["correlation"].value = -0.5
     assert explorer.draws == 3
-    assert explorer.figure.axes[0].get_title().startswith("shared-bottom, p = -0.50, seed 0: final test MSE")
+    assert (
+        explorer.figure.axes[0]
+        .get_title()
+        .startswith("shared-bottom, p = -0.50, seed 0: final test MSE")
+    )
 
 
 def test_episode_explorer_draws_the_chosen_episode():
@@ -98,7 +104,9 @@ def test_episode_explorer_draws_the_chosen_episode():
 
 def test_gradient_explorer_redraws_and_reports_conflict():
     explorer = widgets.gradient_explorer()
-    assert "sum: hurts task 2" in explorer.figure.axes[0].get_title()  # the default: a short, opposed g2
+    assert (
+        "sum: hurts task 2" in explorer.figure.axes[0].get_title()
+    )  # the default: a short, opposed g2
     explorer.controls["angle"].value = 30.0
     assert explorer.draws == 2 and "sum: helps both" in explorer.figure.axes[0].get_title()
 
@@ -107,10 +115,10 @@ def test_prediction_explorer_shows_the_learners_answers():
     import torch
 
     from mtml_lib.data.fewshot import FewShotDataset
-    from mtml_lib.models.blackbox import get_blackbox_learner
+    from mtml_lib.models.blackbox import get_blackbox
 
     data = FewShotDataset(torch.rand(8, 5, 28, 28), alphabets=["a"] * 8)
-    learner = get_blackbox_learner("hypernetwork", n_way=3, features=8, channels=(4,))
+    learner = get_blackbox("hypernetwork", n_way=3, features=8, channels=(4,))
     explorer = widgets.prediction_explorer(learner, data, n_way=3, k_shot=1)
     explorer.controls["episode"].value = 5
     assert explorer.draws == 2

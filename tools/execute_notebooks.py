@@ -32,11 +32,17 @@ def execute(path: pathlib.Path, timeout: int) -> float:
     notebook.metadata.setdefault("language_info", {"name": "python"})
     os.environ["MTML_DEVICE"] = "cpu"
     began = time.perf_counter()
-    NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     seconds = time.perf_counter() - began
     nbformat.write(notebook, path)
-    subprocess.run([sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", str(path)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", str(path)], check=True
+    )
     return seconds
 
 

@@ -7,12 +7,16 @@ the conda route (environment.yml). Run it when a dependency range changes:
     make lock
 
 It builds a throw-away virtual environment from pyproject.toml's ranges,
-freezes it, and writes both files. torch's local build label ("+cpu") is
-dropped so the pin resolves to the right build on every platform.
+freezes it, and writes both files. Packages the lock already pins keep their
+versions (the current lock is a constraint), so adding a dependency does not
+move the others; `make lock UPGRADE=1` re-resolves everything. torch's local
+build label ("+cpu") is dropped so the pin resolves to the right build on
+every platform.
 """
 
 from __future__ import annotations
 
+import argparse
 import pathlib
 import re
 import subprocess
@@ -32,14 +36,21 @@ HEADER = """\
 """
 
 
-def freeze() -> list[str]:
+def freeze(*, upgrade: bool) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         venv = pathlib.Path(tmp) / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         pip = [str(venv / "bin" / "python"), "-m", "pip"]
-        subprocess.run([*pip, "install", "--quiet", "-e", f"{ROOT}[{EXTRAS}]", *BUILD_TOOLS], check=True)
-        out = subprocess.run([*pip, "freeze", "--all", "--exclude-editable"],
-                             check=True, capture_output=True, text=True).stdout
+        keep = [] if upgrade or not LOCK.exists() else ["-c", str(LOCK)]
+        subprocess.run(
+            [*pip, "install", "--quiet", *keep, "-e", f"{ROOT}[{EXTRAS}]", *BUILD_TOOLS], check=True
+        )
+        out = subprocess.run(
+            [*pip, "freeze", "--all", "--exclude-editable"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
     pins = []
     for line in out.splitlines():
         name = line.split("==")[0].lower()
@@ -69,7 +80,11 @@ dependencies:
 
 
 def main() -> None:
-    pins = freeze()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--upgrade", action="store_true", help="re-resolve every pin, not only new packages"
+    )
+    pins = freeze(upgrade=parser.parse_args().upgrade)
     LOCK.parent.mkdir(exist_ok=True)
     LOCK.write_text(HEADER + "\n".join(pins) + "\n")
     ENVIRONMENT.write_text(environment_yml(pins))

@@ -32,11 +32,18 @@ def cache_dir(override: str | os.PathLike | None = None) -> pathlib.Path:
     elif os.environ.get(ENV_VAR):
         path = pathlib.Path(os.environ[ENV_VAR])
     elif sys.platform == "win32":
-        path = pathlib.Path(os.environ.get("LOCALAPPDATA", pathlib.Path.home())) / "mtml-workbook" / "Cache"
+        path = (
+            pathlib.Path(os.environ.get("LOCALAPPDATA", pathlib.Path.home()))
+            / "mtml-workbook"
+            / "Cache"
+        )
     elif sys.platform == "darwin":
         path = pathlib.Path.home() / "Library" / "Caches" / "mtml-workbook"
     else:
-        path = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "mtml-workbook"
+        path = (
+            pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache"))
+            / "mtml-workbook"
+        )
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -46,7 +53,9 @@ def _digest(path: pathlib.Path) -> str:
 
 
 def save_verified(path: pathlib.Path, payload: Any) -> None:
-    """Write ``payload`` and its checksum; an interrupted write leaves no valid-looking file behind."""
+    """Write ``payload`` and its checksum;
+    an interrupted write leaves no valid-looking file behind.
+    """
     tmp = path.with_name(path.name + ".tmp")
     torch.save(payload, tmp)
     digest = _digest(tmp)
@@ -55,7 +64,9 @@ def save_verified(path: pathlib.Path, payload: Any) -> None:
 
 
 def load_verified(path: pathlib.Path, *, key: dict | None = None) -> Any | None:
-    """The payload at ``path`` if its checksum matches (and its ``"key"`` equals ``key``), else None."""
+    """The payload at ``path`` if its checksum matches (and
+    its ``"key"`` equals ``key``), else None.
+    """
     checksum = path.with_name(path.name + ".sha256")
     if not path.exists() or not checksum.exists():
         return None

@@ -1,4 +1,5 @@
-r"""Few-shot episodes: a task :math:`\mathcal{T}_i` with its :math:`\mathcal{D}^{tr}_i` (support) and
+r"""Few-shot episodes: a task :math:`\mathcal{T}_i` with its :math:`\mathcal{D}^{tr}_i` (support)
+and
 :math:`\mathcal{D}^{test}_i` (query), sampled a whole batch at a time.
 
 An **N-way K-shot** classification episode picks N classes, relabels them 0..N-1 in a
@@ -16,14 +17,16 @@ Shapes of an :class:`EpisodeBatch` (B episodes, N classes, K shots, Q queries pe
 * ``query_x (B, N*Q, 1, 28, 28)``, ``query_y (B, N*Q)``.
 
 :meth:`EpisodeBatch.homework_layout` gives the classic black-box homework's layout instead.
-Regression meta-learning uses the same vocabulary: :class:`SinusoidEpisodeSampler`
-returns K context (support) and Q target (query) points per sinusoid task.
+Regression meta-learning uses the same vocabulary:
+:class:`~mtml_lib.data.sinusoids.SinusoidEpisodeSampler` returns K context (support) and Q
+target (query) points per sinusoid task.
 
 Example:
     >>> import torch
     >>> from mtml_lib.data.fewshot import FewShotDataset
     >>> data = FewShotDataset(torch.rand(10, 20, 28, 28), alphabets=["a"] * 10)
-    >>> episode = EpisodeSampler(data, n_way=5, k_shot=1, n_query=2, batch_size=4, generator=0).sample()
+    >>> sampler = EpisodeSampler(data, n_way=5, k_shot=1, n_query=2, batch_size=4, generator=0)
+    >>> episode = sampler.sample()
     >>> tuple(episode.support_x.shape), tuple(episode.query_y.shape)
     ((4, 5, 1, 28, 28), (4, 10))
 """
@@ -38,10 +41,11 @@ from .._validation import check_int
 from ..device import get_device
 from ..seeding import make_generator
 from .fewshot import FewShotDataset
-from .synthetic import AMPLITUDE_RANGE, PHASE_RANGE, X_RANGE
 
-__all__ = ["EpisodeBatch", "EpisodeSampler", "SamplerCycle", "RegressionEpisode", "SinusoidEpisodeSampler",
-           "concat_episodes"]
+__all__ = [
+    "EpisodeBatch",
+    "EpisodeSampler",
+]
 
 
 @dataclass
@@ -60,13 +64,22 @@ class EpisodeBatch:
     def batch_size(self) -> int:
         return self.support_x.shape[0]
 
-    def to(self, device: str | torch.device) -> "EpisodeBatch":
+    def to(self, device: str | torch.device) -> EpisodeBatch:
         target = get_device(device)
-        return EpisodeBatch(*(getattr(self, f.name).to(target) if isinstance(getattr(self, f.name), torch.Tensor)
-                              else getattr(self, f.name) for f in fields(self)))
+        return EpisodeBatch(
+            *(
+                getattr(self, f.name).to(target)
+                if isinstance(getattr(self, f.name), torch.Tensor)
+                else getattr(self, f.name)
+                for f in fields(self)
+            )
+        )
 
-    def homework_layout(self, *, generator: torch.Generator | int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """The classic black-box homework's input: ``images (B, K+1, N, H*W)`` and one-hot ``labels (B, K+1, N, N)``.
+    def homework_layout(
+        self, *, generator: torch.Generator | int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The classic black-box homework's input: ``images (B, K+1, N, H*W)`` and one-hot ``labels
+        (B, K+1, N, N)``.
 
         Rows 0..K-1 hold one support image of every class, in label order; row K is the
         query set (one image per class, ``n_query`` must be 1) in a random order per
@@ -74,15 +87,27 @@ class EpisodeBatch:
         labels are returned in full: a model must zero them at its input.
         """
         if self.n_query != 1:
-            raise ValueError(f"the homework layout has one query per class: `n_query` must be 1; got {self.n_query}.")
+            raise ValueError(
+                "the homework layout has one query per class: `n_query` must be 1; got "
+                f"{self.n_query}."
+            )
         B, N, K = self.batch_size, self.n_way, self.k_shot
         pixels = self.support_x.shape[-1] * self.support_x.shape[-2]
-        support = self.support_x.reshape(B, N, K, pixels).transpose(1, 2)  # (B, K, N, pixels): row k, class n
+        support = self.support_x.reshape(B, N, K, pixels).transpose(
+            1, 2
+        )  # (B, K, N, pixels): row k, class n
         support_labels = self.support_y.reshape(B, N, K).transpose(1, 2)  # (B, K, N)
-        generator = make_generator(generator, device=self.query_x.device) if not isinstance(generator, torch.Generator) \
+        generator = (
+            make_generator(generator, device=self.query_x.device)
+            if not isinstance(generator, torch.Generator)
             else generator
-        order = torch.rand(B, N, generator=generator, device=self.query_x.device).argsort(dim=1)  # (B, N)
-        query = self.query_x.reshape(B, N, pixels).gather(1, order[..., None].expand(-1, -1, pixels))
+        )
+        order = torch.rand(B, N, generator=generator, device=self.query_x.device).argsort(
+            dim=1
+        )  # (B, N)
+        query = self.query_x.reshape(B, N, pixels).gather(
+            1, order[..., None].expand(-1, -1, pixels)
+        )
         query_labels = self.query_y.reshape(B, N).gather(1, order)
         images = torch.cat([support, query.unsqueeze(1)], dim=1)  # (B, K+1, N, pixels)
         labels = torch.cat([support_labels, query_labels.unsqueeze(1)], dim=1)  # (B, K+1, N)
@@ -90,7 +115,8 @@ class EpisodeBatch:
 
 
 class EpisodeSampler:
-    """Samples batches of N-way K-shot episodes from a :class:`~mtml_lib.data.fewshot.FewShotDataset`.
+    """Samples batches of N-way K-shot episodes from a
+    :class:`~mtml_lib.data.fewshot.FewShotDataset`.
 
     Args:
         dataset: the classes to draw from (one split: meta-train, meta-val or meta-test).
@@ -109,9 +135,18 @@ class EpisodeSampler:
             larger than the instances per class.
     """
 
-    def __init__(self, dataset: FewShotDataset, *, n_way: int, k_shot: int, n_query: int, batch_size: int,
-                 device: str | torch.device | None = None, generator: int | torch.Generator | None = None,
-                 rotations: bool = False):
+    def __init__(
+        self,
+        dataset: FewShotDataset,
+        *,
+        n_way: int,
+        k_shot: int,
+        n_query: int,
+        batch_size: int,
+        device: str | torch.device | None = None,
+        generator: int | torch.Generator | None = None,
+        rotations: bool = False,
+    ):
         if not isinstance(dataset, FewShotDataset):
             raise TypeError(f"`dataset` must be a FewShotDataset; got {type(dataset).__name__}.")
         self.n_way = check_int("n_way", n_way, minimum=2)
@@ -121,11 +156,17 @@ class EpisodeSampler:
         self.rotations = bool(rotations)
         self.num_classes = dataset.num_classes * (4 if self.rotations else 1)
         if self.n_way > self.num_classes:
-            raise ValueError(f"`n_way` must be at most the number of classes in {dataset.name!r} "
-                             f"({self.num_classes}{', rotations included' if self.rotations else ''}); got {self.n_way}.")
+            raise ValueError(
+                f"`n_way` must be at most the number of classes in {dataset.name!r} "
+                f"({self.num_classes}{', rotations included' if self.rotations else ''}); got "
+                f"{self.n_way}."
+            )
         if self.k_shot + self.n_query > dataset.instances:
-            raise ValueError(f"`k_shot + n_query` must be at most the {dataset.instances} instances per class of "
-                             f"{dataset.name!r}; got {self.k_shot} + {self.n_query}.")
+            raise ValueError(
+                f"`k_shot + n_query` must be at most the {dataset.instances} instances per class "
+                "of "
+                f"{dataset.name!r}; got {self.k_shot} + {self.n_query}."
+            )
         self.device = get_device(device) if device is not None else dataset.device
         images = dataset.images.to(self.device)  # (C, I, H, W)
         # Pixels that are exact multiples of 1/255 (Glyphs, PNG files) are kept as bytes: the
@@ -139,19 +180,32 @@ class EpisodeSampler:
         # A quarter turn is a fixed permutation of the pixels: rotate by gathering with it.
         # (The rotation table is built for every sampler; it is tiny.)
         pixels = torch.arange(H * W, device=self.device).view(H, W)
-        self._turns = torch.stack([pixels.rot90(k, (0, 1)).reshape(-1) for k in range(4)])  # (4, H*W)
+        self._turns = torch.stack(
+            [pixels.rot90(k, (0, 1)).reshape(-1) for k in range(4)]
+        )  # (4, H*W)
         self.dataset = dataset
-        self.generator = generator if isinstance(generator, torch.Generator) else make_generator(generator, device=self.device)
+        self.generator = (
+            generator
+            if isinstance(generator, torch.Generator)
+            else make_generator(generator, device=self.device)
+        )
         if self.generator.device.type != self.device.type:
-            raise ValueError(f"`generator` must live on the sampler's device ({self.device.type}); "
-                             f"got a generator on {self.generator.device.type}.")
+            raise ValueError(
+                f"`generator` must live on the sampler's device ({self.device.type}); "
+                f"got a generator on {self.generator.device.type}."
+            )
 
     def __repr__(self) -> str:
-        return (f"EpisodeSampler({self.dataset.name!r}, {self.n_way}-way {self.k_shot}-shot, {self.n_query} queries, "
-                f"batch {self.batch_size}{', rotations' if self.rotations else ''})")
+        return (
+            f"EpisodeSampler({self.dataset.name!r}, {self.n_way}-way {self.k_shot}-shot, "
+            f"{self.n_query} queries, "
+            f"batch {self.batch_size}{', rotations' if self.rotations else ''})"
+        )
 
     def _draw(self, per_class: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``classes (B, N)`` (random order: position = label) and ``instances (B, N, per_class)``."""
+        """``classes (B, N)`` (random order: position = label) and ``instances (B, N,
+        per_class)``.
+        """
         B, N, C = self.batch_size, self.n_way, self.num_classes
         g, dev = self.generator, self.device
         # Shuffle the classes and cut each shuffle into episodes of N: every episode gets N
@@ -159,17 +213,29 @@ class EpisodeSampler:
         # numbers per batch instead of one per episode. Episodes of one batch share no class.
         per_shuffle = C // N
         shuffles = -(-B // per_shuffle)
-        order = torch.rand(shuffles, C, generator=g, device=dev).argsort(dim=1)[:, : per_shuffle * N]
+        order = torch.rand(shuffles, C, generator=g, device=dev).argsort(dim=1)[
+            :, : per_shuffle * N
+        ]
         classes = order.reshape(shuffles * per_shuffle, N)[:B]  # (B, N)
-        instances = torch.rand(B, N, self.images.shape[1], generator=g, device=dev).topk(per_class, dim=2).indices
+        instances = (
+            torch.rand(B, N, self.images.shape[1], generator=g, device=dev)
+            .topk(per_class, dim=2)
+            .indices
+        )
         return classes, instances
 
     def _gather(self, classes: torch.Tensor, instances: torch.Tensor) -> torch.Tensor:
-        """Images of ``classes (...)`` and ``instances (...)``, rotated per class: ``(..., H, W)``."""
-        C, I, H, W = self.images.shape
+        """Images of ``classes (...)`` and ``instances (...)``,
+        rotated per class: ``(..., H, W)``.
+        """
+        C, per_class, H, W = self.images.shape
         base = classes // 4 if self.rotations else classes
-        rows = (base * I + instances).reshape(-1)  # one index into the (class, instance) table
-        images = self.images.view(C * I, H * W).index_select(0, rows).view(*classes.shape, H * W)
+        rows = (base * per_class + instances).reshape(
+            -1
+        )  # one index into the (class, instance) table
+        images = (
+            self.images.view(C * per_class, H * W).index_select(0, rows).view(*classes.shape, H * W)
+        )
         if self.rotations:
             images = images.gather(-1, self._turns[classes % 4])  # one angle per class
         images = images.view(*classes.shape, H, W)
@@ -188,11 +254,14 @@ class EpisodeSampler:
             support_y=labels.expand(B, N, K).reshape(B, N * K),
             query_x=self._gather(query_classes, instances[:, :, K:]).reshape(B, N * Q, 1, H, W),
             query_y=labels.expand(B, N, Q).reshape(B, N * Q),
-            n_way=N, k_shot=K, n_query=Q,
+            n_way=N,
+            k_shot=K,
+            n_query=Q,
         )
 
     def sample_homework(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """One batch straight into the classic homework's layout (one query per class), in one gather.
+        """One batch straight into the classic homework's layout (one query per class), in one
+        gather.
 
         Same result as ``sample().homework_layout()`` for a sampler with ``n_query=1``,
         without the intermediate copies.
@@ -202,129 +271,25 @@ class EpisodeSampler:
             is the query set in a random order.
         """
         if self.n_query != 1:
-            raise ValueError(f"the homework layout has one query per class: `n_query` must be 1; got {self.n_query}.")
+            raise ValueError(
+                "the homework layout has one query per class: `n_query` must be 1; got "
+                f"{self.n_query}."
+            )
         B, N, K = self.batch_size, self.n_way, self.k_shot
         H, W = self.images.shape[-2:]
         classes, instances = self._draw(K + 1)
-        order = torch.rand(B, N, generator=self.generator, device=self.device).argsort(dim=1)  # query row order
-        row_classes = torch.cat([classes[:, None, :].expand(B, K, N), classes.gather(1, order)[:, None, :]], dim=1)
-        row_instances = torch.cat([instances[:, :, :K].transpose(1, 2),
-                                   instances[:, :, K].gather(1, order)[:, None, :]], dim=1)  # (B, K+1, N)
+        order = torch.rand(B, N, generator=self.generator, device=self.device).argsort(
+            dim=1
+        )  # query row order
+        row_classes = torch.cat(
+            [classes[:, None, :].expand(B, K, N), classes.gather(1, order)[:, None, :]], dim=1
+        )
+        row_instances = torch.cat(
+            [instances[:, :, :K].transpose(1, 2), instances[:, :, K].gather(1, order)[:, None, :]],
+            dim=1,
+        )  # (B, K+1, N)
         images = self._gather(row_classes, row_instances).reshape(B, K + 1, N, H * W)
-        labels = torch.cat([torch.arange(N, device=self.device).expand(B, K, N), order[:, None, :]], dim=1)
+        labels = torch.cat(
+            [torch.arange(N, device=self.device).expand(B, K, N), order[:, None, :]], dim=1
+        )
         return images, torch.nn.functional.one_hot(labels, N).float()
-
-
-class _JointGenerator:
-    """The generators of several samplers, saved and restored as one (for checkpoints)."""
-
-    def __init__(self, cycle: "SamplerCycle"):
-        self.cycle = cycle
-
-    def get_state(self):
-        return {"turn": self.cycle.turn, "states": [s.generator.get_state() for s in self.cycle.samplers]}
-
-    def set_state(self, state) -> None:
-        self.cycle.turn = state["turn"]
-        for sampler, saved in zip(self.cycle.samplers, state["states"]):
-            sampler.generator.set_state(saved)
-
-
-class SamplerCycle:
-    """Draws from several samplers in turn: e.g. 1- to 4-shot episodes, for a learner that must
-    handle any number of shots.
-
-    Example:
-        >>> import torch
-        >>> from mtml_lib.data.fewshot import FewShotDataset
-        >>> data = FewShotDataset(torch.rand(6, 6, 28, 28), alphabets=["a"] * 6)
-        >>> cycle = SamplerCycle([EpisodeSampler(data, n_way=2, k_shot=k, n_query=1, batch_size=3, generator=k)
-        ...                       for k in (1, 2)])
-        >>> [cycle.sample().k_shot for _ in range(3)]
-        [1, 2, 1]
-    """
-
-    def __init__(self, samplers):
-        self.samplers = list(samplers)
-        if not self.samplers:
-            raise ValueError("`samplers` must hold at least one sampler; got none.")
-        self.turn = 0
-        self.generator = _JointGenerator(self)
-        self.device = self.samplers[0].device
-
-    def sample(self):
-        sampler = self.samplers[self.turn % len(self.samplers)]
-        self.turn += 1
-        return sampler.sample()
-
-
-@dataclass
-class RegressionEpisode:
-    """A batch of regression tasks: ``support_x, support_y (B, K, 1)``, ``query_x, query_y (B, Q, 1)``,
-    and the tasks' parameters (``amplitude``, ``phase``: ``(B,)``)."""
-
-    support_x: torch.Tensor
-    support_y: torch.Tensor
-    query_x: torch.Tensor
-    query_y: torch.Tensor
-    amplitude: torch.Tensor
-    phase: torch.Tensor
-
-    @property
-    def batch_size(self) -> int:
-        return self.support_x.shape[0]
-
-    def to(self, device: str | torch.device) -> "RegressionEpisode":
-        target = get_device(device)
-        return RegressionEpisode(*(getattr(self, f.name).to(target) for f in fields(self)))
-
-
-class SinusoidEpisodeSampler:
-    """Batches of sinusoid tasks (MAML's ranges) with K support and Q query points each.
-
-    Args:
-        k_shot: K context points per task.
-        n_query: Q target points per task.
-        batch_size: tasks per :meth:`sample`.
-        device: where the points are drawn.
-        generator: seed or generator (on ``device``).
-    """
-
-    def __init__(self, *, k_shot: int, n_query: int, batch_size: int, device: str | torch.device = "cpu",
-                 generator: int | torch.Generator | None = None):
-        self.k_shot = check_int("k_shot", k_shot, minimum=1)
-        self.n_query = check_int("n_query", n_query, minimum=1)
-        self.batch_size = check_int("batch_size", batch_size, minimum=1)
-        self.device = get_device(device)
-        self.generator = generator if isinstance(generator, torch.Generator) else make_generator(generator, device=self.device)
-
-    def sample(self) -> RegressionEpisode:
-        B, K, Q, g, dev = self.batch_size, self.k_shot, self.n_query, self.generator, self.device
-
-        def uniform(shape, low, high):
-            return low + (high - low) * torch.rand(shape, generator=g, device=dev)
-
-        amplitude, phase = uniform((B,), *AMPLITUDE_RANGE), uniform((B,), *PHASE_RANGE)
-        x = uniform((B, K + Q, 1), *X_RANGE)
-        y = amplitude[:, None, None] * torch.sin(x - phase[:, None, None])  # (B, K+Q, 1)
-        return RegressionEpisode(x[:, :K], y[:, :K], x[:, K:], y[:, K:], amplitude, phase)
-
-
-def concat_episodes(batches):
-    """One batch holding the episodes of ``batches`` (all of one type and one N-way K-shot spec), in order."""
-    batches = list(batches)
-    if not batches:
-        raise ValueError("`batches` must hold at least one episode batch; got none.")
-    kind = type(batches[0])
-    if any(type(b) is not kind for b in batches):
-        raise TypeError(f"`batches` must all be of one type; got {sorted({type(b).__name__ for b in batches})}.")
-    values = []
-    for f in fields(kind):
-        parts = [getattr(b, f.name) for b in batches]
-        if isinstance(parts[0], torch.Tensor):
-            values.append(torch.cat(parts))
-        elif len(set(parts)) > 1:
-            raise ValueError(f"`batches` must share their {f.name}; got {parts}.")
-        else:
-            values.append(parts[0])
-    return kind(*values)

@@ -25,7 +25,8 @@ __all__ = ["FewShotDataset"]
 
 
 class FewShotDataset:
-    """``images (num_classes, instances, height, width)`` in [0, 1], with the alphabet of every class.
+    """``images (num_classes, instances, height, width)`` in [0, 1], with the alphabet of every
+    class.
 
     Args:
         images: float tensor in [0, 1] (uint8 in [0, 255] is converted).
@@ -34,27 +35,41 @@ class FewShotDataset:
         name: a label for printing.
     """
 
-    def __init__(self, images: torch.Tensor, *, alphabets: Sequence[str], characters: Sequence[str] | None = None,
-                 name: str = "few-shot dataset"):
+    def __init__(
+        self,
+        images: torch.Tensor,
+        *,
+        alphabets: Sequence[str],
+        characters: Sequence[str] | None = None,
+        name: str = "few-shot dataset",
+    ):
         check_tensor("images", images, ndim=4)
         if images.dtype == torch.uint8:
             images = images.float() / 255.0
         if not images.is_floating_point():
             raise TypeError(f"`images.dtype` must be float or uint8; got {images.dtype}.")
         if len(alphabets) != images.shape[0]:
-            raise ValueError(f"`alphabets` must name one alphabet per class ({images.shape[0]}); got {len(alphabets)}.")
+            raise ValueError(
+                f"`alphabets` must name one alphabet per class ({images.shape[0]}); got "
+                f"{len(alphabets)}."
+            )
         if characters is None:
             characters = [f"{a}/{i}" for i, a in enumerate(alphabets)]
         if len(characters) != images.shape[0]:
-            raise ValueError(f"`characters` must name every class ({images.shape[0]}); got {len(characters)}.")
+            raise ValueError(
+                f"`characters` must name every class ({images.shape[0]}); got {len(characters)}."
+            )
         self.images = images
         self.alphabets = list(alphabets)
         self.characters = list(characters)
         self.name = name
 
     def __repr__(self) -> str:
-        return (f"FewShotDataset({self.name!r}: {self.num_classes} classes in {len(self.alphabet_names)} alphabets, "
-                f"{self.instances} instances each, {self.images.shape[-2]}x{self.images.shape[-1]})")
+        return (
+            f"FewShotDataset({self.name!r}: {self.num_classes} classes in "
+            f"{len(self.alphabet_names)} alphabets, "
+            f"{self.instances} instances each, {self.images.shape[-2]}x{self.images.shape[-1]})"
+        )
 
     @property
     def num_classes(self) -> int:
@@ -73,19 +88,32 @@ class FewShotDataset:
     def device(self) -> torch.device:
         return self.images.device
 
-    def subset(self, classes: Sequence[int] | torch.Tensor, *, name: str | None = None) -> "FewShotDataset":
+    def subset(
+        self, classes: Sequence[int] | torch.Tensor, *, name: str | None = None
+    ) -> FewShotDataset:
         """The dataset restricted to the given class indices (in that order)."""
-        index = torch.as_tensor(list(classes) if not isinstance(classes, torch.Tensor) else classes, dtype=torch.long)
-        return FewShotDataset(self.images[index.to(self.images.device)], alphabets=[self.alphabets[i] for i in index.tolist()],
-                              characters=[self.characters[i] for i in index.tolist()], name=name or self.name)
+        index = torch.as_tensor(
+            list(classes) if not isinstance(classes, torch.Tensor) else classes, dtype=torch.long
+        )
+        return FewShotDataset(
+            self.images[index.to(self.images.device)],
+            alphabets=[self.alphabets[i] for i in index.tolist()],
+            characters=[self.characters[i] for i in index.tolist()],
+            name=name or self.name,
+        )
 
-    def to(self, device: str | torch.device) -> "FewShotDataset":
+    def to(self, device: str | torch.device) -> FewShotDataset:
         target = get_device(device)
-        return FewShotDataset(self.images.to(target), alphabets=self.alphabets, characters=self.characters,
-                              name=self.name)
+        return FewShotDataset(
+            self.images.to(target),
+            alphabets=self.alphabets,
+            characters=self.characters,
+            name=self.name,
+        )
 
-    def split(self, *, by: str = "alphabet", fractions: Sequence[float] = (0.6, 0.15, 0.25),
-              seed: int = 0) -> tuple["FewShotDataset", "FewShotDataset", "FewShotDataset"]:
+    def split(
+        self, *, by: str = "alphabet", fractions: Sequence[float] = (0.6, 0.15, 0.25), seed: int = 0
+    ) -> tuple[FewShotDataset, FewShotDataset, FewShotDataset]:
         """Disjoint ``(meta_train, meta_val, meta_test)`` datasets.
 
         Args:
@@ -97,20 +125,26 @@ class FewShotDataset:
         """
         check_choice("by", by, ("alphabet", "class"))
         if len(fractions) != 3 or any(f < 0 for f in fractions) or sum(fractions) <= 0:
-            raise ValueError(f"`fractions` must be three non-negative numbers, not all zero; got {fractions!r}.")
+            raise ValueError(
+                f"`fractions` must be three non-negative numbers, not all zero; got {fractions!r}."
+            )
         groups = self.alphabet_names if by == "alphabet" else list(range(self.num_classes))
         if len(groups) < 3:
-            raise ValueError(f"splitting by {by} needs at least 3 {by}s; this dataset has {len(groups)}.")
+            raise ValueError(
+                f"splitting by {by} needs at least 3 {by}s; this dataset has {len(groups)}."
+            )
         order = torch.randperm(len(groups), generator=torch.Generator().manual_seed(seed)).tolist()
         total = sum(fractions)
         n_train = max(1, round(len(groups) * fractions[0] / total))
         n_val = max(1, round(len(groups) * fractions[1] / total))
         n_train = min(n_train, len(groups) - n_val - 1)
-        parts = [order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:]]
+        parts = [order[:n_train], order[n_train : n_train + n_val], order[n_train + n_val :]]
         names = ("meta-train", "meta-val", "meta-test")
         if by == "alphabet":
             chosen = [{groups[i] for i in part} for part in parts]
-            classes = [[c for c, a in enumerate(self.alphabets) if a in members] for members in chosen]
+            classes = [
+                [c for c, a in enumerate(self.alphabets) if a in members] for members in chosen
+            ]
         else:
             classes = [sorted(part) for part in parts]
         return tuple(self.subset(c, name=f"{self.name} {n}") for c, n in zip(classes, names))

@@ -56,8 +56,12 @@ _BOX = 48  # the glyph's longer side fills this many canvas pixels (24 of 28 in 
 FONT_FILES = [
     f"DejaVu{family}{style}.ttf"
     for family in ("Sans", "Serif", "SansMono")
-    for style in ("", "-Bold", "-Oblique" if family != "Serif" else "-Italic",
-                  "-BoldOblique" if family != "Serif" else "-BoldItalic")
+    for style in (
+        "",
+        "-Bold",
+        "-Oblique" if family != "Serif" else "-Italic",
+        "-BoldOblique" if family != "Serif" else "-BoldItalic",
+    )
 ]
 
 #: alphabet -> code point ranges (inclusive).
@@ -111,12 +115,18 @@ def _fonts():
             font.set_size(64, 72)
             fonts.append(font)
     if len(fonts) < 2:
-        raise RuntimeError(f"Glyphs needs matplotlib's DejaVu fonts; found {len(fonts)} of them in {_font_dir()}.")
+        raise RuntimeError(
+            f"Glyphs needs matplotlib's DejaVu fonts; found {len(fonts)} of them in {_font_dir()}."
+        )
     return fonts
 
 
 def _fonts_fingerprint() -> list[tuple[str, int]]:
-    return [(name, (_font_dir() / name).stat().st_size) for name in FONT_FILES if (_font_dir() / name).exists()]
+    return [
+        (name, (_font_dir() / name).stat().st_size)
+        for name in FONT_FILES
+        if (_font_dir() / name).exists()
+    ]
 
 
 def _render(font, codepoint: int) -> np.ndarray | None:
@@ -129,19 +139,26 @@ def _render(font, codepoint: int) -> np.ndarray | None:
     rows, cols = np.nonzero(image > 0.05)
     if rows.size == 0:
         return None
-    return image[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+    return image[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
 
 
 def _fit(glyph: np.ndarray) -> torch.Tensor:
-    """Scale the glyph so its longer side is ``_BOX`` pixels and centre it on the canvas: ``(_CANVAS, _CANVAS)``."""
+    """Scale the glyph so its longer side is ``_BOX`` pixels and
+    centre it on the canvas: ``(_CANVAS, _CANVAS)``.
+    """
     h, w = glyph.shape
     scale = _BOX / max(h, w)
     new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
-    resized = F.interpolate(torch.from_numpy(glyph)[None, None], size=(new_h, new_w), mode="bilinear",
-                            align_corners=False, antialias=True)[0, 0]
+    resized = F.interpolate(
+        torch.from_numpy(glyph)[None, None],
+        size=(new_h, new_w),
+        mode="bilinear",
+        align_corners=False,
+        antialias=True,
+    )[0, 0]
     canvas = torch.zeros(_CANVAS, _CANVAS)
     top, left = (_CANVAS - new_h) // 2, (_CANVAS - new_w) // 2
-    canvas[top: top + new_h, left: left + new_w] = resized.clamp(0, 1)
+    canvas[top : top + new_h, left : left + new_w] = resized.clamp(0, 1)
     return canvas
 
 
@@ -163,15 +180,23 @@ def _candidates(codepoint_range: list[tuple[int, int]]) -> list[int]:
 
 
 def _jitter(canvases: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Random stroke width and affine distortion, one draw per canvas: ``(n, 56, 56)`` -> ``(n, 56, 56)``."""
+    """Random stroke width and affine distortion, one draw per canvas:
+    ``(n, 56, 56)`` -> ``(n, 56, 56)``.
+    """
     n = canvases.shape[0]
     x = canvases.unsqueeze(1)  # (n, 1, H, W)
     dilated = F.max_pool2d(x, 3, stride=1, padding=1)
     eroded = -F.max_pool2d(-x, 3, stride=1, padding=1)
     # Hairlines would vanish: thin strokes are never eroded.
     eroded = torch.where(eroded.amax(dim=(2, 3), keepdim=True) > 0.8, eroded, x)
-    stroke = torch.multinomial(torch.tensor([0.25, 0.5, 0.25]), n, replacement=True, generator=generator)
-    x = torch.where((stroke == 0).view(n, 1, 1, 1), eroded, torch.where((stroke == 2).view(n, 1, 1, 1), dilated, x))
+    stroke = torch.multinomial(
+        torch.tensor([0.25, 0.5, 0.25]), n, replacement=True, generator=generator
+    )
+    x = torch.where(
+        (stroke == 0).view(n, 1, 1, 1),
+        eroded,
+        torch.where((stroke == 2).view(n, 1, 1, 1), dilated, x),
+    )
     angle = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(10)
     shear = (torch.rand(n, generator=generator) * 2 - 1) * 0.15
     scale = 0.88 + 0.2 * torch.rand(n, generator=generator)
@@ -186,8 +211,14 @@ def _jitter(canvases: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)[:, 0]
 
 
-def generate_glyphs(*, seed: int = 0, min_fonts: int = 2, max_per_alphabet: int = 55,
-                    min_per_alphabet: int = 14, max_overlap: float = 0.85) -> dict:
+def generate_glyphs(
+    *,
+    seed: int = 0,
+    min_fonts: int = 2,
+    max_per_alphabet: int = 55,
+    min_per_alphabet: int = 14,
+    max_overlap: float = 0.85,
+) -> dict:
     """Render the dataset (no cache). Returns the payload :func:`load_glyphs` caches.
 
     Args:
@@ -201,20 +232,26 @@ def generate_glyphs(*, seed: int = 0, min_fonts: int = 2, max_per_alphabet: int 
     started = time.perf_counter()
     fonts = _fonts()
     generator = torch.Generator().manual_seed(seed)
-    signatures = torch.zeros(1024, SIZE * SIZE)  # the ink (0/1) of every kept character, rows 0 .. count-1
+    signatures = torch.zeros(
+        1024, SIZE * SIZE
+    )  # the ink (0/1) of every kept character, rows 0 .. count-1
     count = 0
     canvases, alphabets, characters, codepoints = [], [], [], []
     for alphabet, ranges in ALPHABETS.items():
         kept_canvases, kept = [], []
         for cp in _candidates(ranges):
-            renders = [g for g in (_render(f, cp) for f in fonts if f.get_char_index(cp)) if g is not None]
+            renders = [
+                g for g in (_render(f, cp) for f in fonts if f.get_char_index(cp)) if g is not None
+            ]
             if len(renders) < min_fonts:
                 continue
             fitted = torch.stack([_fit(g) for g in renders])  # (fonts, 56, 56)
             ink = (_downsample(fitted[0]) > 0.5).float().reshape(-1)  # (784,)
             intersection = signatures[:count] @ ink  # (count,)
             union = signatures[:count].sum(1) + ink.sum() - intersection
-            if count and (intersection / union.clamp_min(1)).max() > max_overlap:  # a twin of one kept before
+            if (
+                count and (intersection / union.clamp_min(1)).max() > max_overlap
+            ):  # a twin of one kept before
                 continue
             if count == signatures.shape[0]:
                 signatures = torch.cat([signatures, torch.zeros_like(signatures)])
@@ -225,7 +262,9 @@ def generate_glyphs(*, seed: int = 0, min_fonts: int = 2, max_per_alphabet: int 
         if len(kept) < min_per_alphabet:
             continue
         if len(kept) > max_per_alphabet:
-            chosen = sorted(torch.randperm(len(kept), generator=generator)[:max_per_alphabet].tolist())
+            chosen = sorted(
+                torch.randperm(len(kept), generator=generator)[:max_per_alphabet].tolist()
+            )
             kept_canvases, kept = [kept_canvases[i] for i in chosen], [kept[i] for i in chosen]
         for fitted, cp in zip(kept_canvases, kept):
             order = torch.randperm(fitted.shape[0], generator=generator)
@@ -234,9 +273,16 @@ def generate_glyphs(*, seed: int = 0, min_fonts: int = 2, max_per_alphabet: int 
             alphabets.append(alphabet)
             characters.append(chr(cp))
             codepoints.append(cp)
-    images = (torch.stack(canvases).clamp(0, 1) * 255).round().to(torch.uint8)  # (classes, 20, 28, 28)
-    return {"images": images, "alphabets": alphabets, "characters": characters, "codepoints": codepoints,
-            "seconds": time.perf_counter() - started}
+    images = (
+        (torch.stack(canvases).clamp(0, 1) * 255).round().to(torch.uint8)
+    )  # (classes, 20, 28, 28)
+    return {
+        "images": images,
+        "alphabets": alphabets,
+        "characters": characters,
+        "codepoints": codepoints,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 def _key(seed: int) -> dict:
@@ -257,7 +303,8 @@ def load_glyphs(*, cache_dir: str | os.PathLike | None = None, seed: int = 0) ->
         seed: selects the dataset (characters of large alphabets and every jitter).
 
     Returns:
-        A :class:`~mtml_lib.data.fewshot.FewShotDataset` with ``images (classes, 20, 28, 28)`` in [0, 1].
+        A :class:`~mtml_lib.data.fewshot.FewShotDataset` with ``images (classes, 20, 28, 28)`` in
+        [0, 1].
     """
     seed = check_int("seed", seed, minimum=0)
     path = cache_path(cache_dir=cache_dir, seed=seed)
@@ -266,5 +313,9 @@ def load_glyphs(*, cache_dir: str | os.PathLike | None = None, seed: int = 0) ->
     if payload is None:
         payload = {**generate_glyphs(seed=seed), "key": key}
         save_verified(path, payload)
-    return FewShotDataset(payload["images"], alphabets=payload["alphabets"], characters=payload["characters"],
-                          name="Glyphs")
+    return FewShotDataset(
+        payload["images"],
+        alphabets=payload["alphabets"],
+        characters=payload["characters"],
+        name="Glyphs",
+    )

@@ -10,7 +10,7 @@ mini-batches of the lecture's training loop:
 2. sample a mini-batch of examples :math:`\mathcal{D}_i^b \sim \mathcal{D}_i` for each.
 
 Example:
-    >>> from mtml_lib.tasks import multilabel
+    >>> from mtml_lib.data.digits import multilabel
     >>> data = MultiTaskDataset.sample(multilabel(), 100, generator=0)
     >>> batch = data.batch(8, generator=0)
     >>> tuple(batch.x.shape), batch.task_id.tolist()[:9]
@@ -29,7 +29,10 @@ from ..device import get_device
 from ..seeding import make_generator
 from ..tasks import Task, _check_tasks
 
-__all__ = ["MultiTaskDataset", "MultiTaskBatch"]
+__all__ = ["MultiTaskDataset", "MultiTaskBatch", "sample_train_test", "TEST_OFFSET"]
+
+#: The held-out set is drawn from ``seed + TEST_OFFSET`` (:func:`sample_train_test`).
+TEST_OFFSET = 100
 
 
 @dataclass
@@ -57,18 +60,26 @@ class MultiTaskDataset:
         xs, ys: one tensor of inputs and one of labels per task, all on one device.
     """
 
-    def __init__(self, tasks: Sequence[Task], xs: Sequence[torch.Tensor], ys: Sequence[torch.Tensor]):
+    def __init__(
+        self, tasks: Sequence[Task], xs: Sequence[torch.Tensor], ys: Sequence[torch.Tensor]
+    ):
         self.tasks = _check_tasks(tasks)
         if not (len(xs) == len(ys) == len(self.tasks)):
             raise ValueError(
-                f"`xs` and `ys` must hold one tensor per task ({len(self.tasks)}); got {len(xs)} and {len(ys)}."
+                f"`xs` and `ys` must hold one tensor per task ({len(self.tasks)}); got {len(xs)} "
+                f"and {len(ys)}."
             )
         shapes = {tuple(x.shape[1:]) for x in xs}
         if len(shapes) != 1:
-            raise ValueError(f"every task's inputs must have the same shape per row; got {sorted(shapes)}.")
+            raise ValueError(
+                f"every task's inputs must have the same shape per row; got {sorted(shapes)}."
+            )
         for i, (x, y) in enumerate(zip(xs, ys)):
             if x.shape[0] != y.shape[0] or x.shape[0] == 0:
-                raise ValueError(f"task {i} must have as many labels as inputs (> 0); got {x.shape[0]} and {y.shape[0]}.")
+                raise ValueError(
+                    f"task {i} must have as many labels as inputs (> 0); got {x.shape[0]} and "
+                    f"{y.shape[0]}."
+                )
         self.xs, self.ys = list(xs), list(ys)
         self.device = self.xs[0].device
 
@@ -80,16 +91,25 @@ class MultiTaskDataset:
         *,
         generator: int | torch.Generator | None = None,
         device: str | torch.device = "cpu",
-    ) -> "MultiTaskDataset":
-        """Draw :math:`\\mathcal{D}_i` of ``n_per_task`` examples (one int, or one per task) from each task."""
+    ) -> MultiTaskDataset:
+        """Draw :math:`\\mathcal{D}_i` of ``n_per_task`` examples (one int,
+        or one per task) from each task.
+        """
         tasks = _check_tasks(tasks)
         sizes = [n_per_task] * len(tasks) if isinstance(n_per_task, int) else list(n_per_task)
         if len(sizes) != len(tasks):
-            raise ValueError(f"`n_per_task` must be an int or hold one size per task ({len(tasks)}); got {n_per_task!r}.")
+            raise ValueError(
+                f"`n_per_task` must be an int or hold one size per task ({len(tasks)}); got "
+                f"{n_per_task!r}."
+            )
         generator = make_generator(generator)
         target = get_device(device)
-        pairs = [t.sample(check_int(f"n_per_task[{i}]", n, minimum=1), generator=generator, device=target)
-                 for i, (t, n) in enumerate(zip(tasks, sizes))]
+        pairs = [
+            t.sample(
+                check_int(f"n_per_task[{i}]", n, minimum=1), generator=generator, device=target
+            )
+            for i, (t, n) in enumerate(zip(tasks, sizes))
+        ]
         return cls(tasks, [x for x, _ in pairs], [y for _, y in pairs])
 
     @property
@@ -113,17 +133,27 @@ class MultiTaskDataset:
     def task_names(self) -> list[str]:
         return [t.name for t in self.tasks]
 
-    def to(self, device: str | torch.device) -> "MultiTaskDataset":
+    def to(self, device: str | torch.device) -> MultiTaskDataset:
         target = get_device(device)
-        return MultiTaskDataset(self.tasks, [x.to(target) for x in self.xs], [y.to(target) for y in self.ys])
+        return MultiTaskDataset(
+            self.tasks, [x.to(target) for x in self.xs], [y.to(target) for y in self.ys]
+        )
 
-    def choose_tasks(self, tasks_per_step: int | None, sampling: str, generator: torch.Generator) -> torch.Tensor:
-        """Step 1: the task indices of one step, ``(k,)`` sorted (all tasks when ``tasks_per_step`` is None)."""
+    def choose_tasks(
+        self, tasks_per_step: int | None, sampling: str, generator: torch.Generator
+    ) -> torch.Tensor:
+        """Step 1: the task indices of one step, ``(k,)`` sorted
+        (all tasks when ``tasks_per_step`` is None).
+        """
         check_choice("task_sampling", sampling, ("uniform", "proportional"))
         if tasks_per_step is None or tasks_per_step == self.num_tasks:
             return torch.arange(self.num_tasks)
         k = check_int("tasks_per_step", tasks_per_step, minimum=1, maximum=self.num_tasks)
-        probs = torch.ones(self.num_tasks) if sampling == "uniform" else torch.tensor(self.sizes, dtype=torch.float)
+        probs = (
+            torch.ones(self.num_tasks)
+            if sampling == "uniform"
+            else torch.tensor(self.sizes, dtype=torch.float)
+        )
         return torch.multinomial(probs, k, replacement=False, generator=generator).sort().values
 
     def batch(
@@ -147,3 +177,38 @@ class MultiTaskDataset:
             ids.append(torch.full((batch_size,), i, dtype=torch.long))
         task_id = torch.cat(ids).to(self.device)
         return MultiTaskBatch(torch.cat(xs), task_id, ys, chosen)
+
+
+def sample_train_test(
+    tasks: Sequence[Task],
+    n_train: int | Sequence[int],
+    n_test: int | Sequence[int],
+    *,
+    seed: int,
+    test_tasks: Sequence[Task] | None = None,
+    device: str | torch.device = "cpu",
+) -> tuple[MultiTaskDataset, MultiTaskDataset]:
+    """A training set and a held-out set of ``tasks``: the one way the workbook draws them.
+
+    The training set is drawn from ``seed``, the held-out set from ``seed + TEST_OFFSET``
+    (independent draws of the same tasks). ``test_tasks`` gives other tasks for the held-out
+    set, e.g. the same digit tasks on the disjoint test images.
+
+    Example:
+        >>> from mtml_lib.data.sinusoids import sinusoid_tasks
+        >>> train, test = sample_train_test(sinusoid_tasks(2, generator=0), 50, 20, seed=0)
+        >>> train.sizes, test.sizes
+        ([50, 50], [20, 20])
+    """
+    sets = []
+    for name, group, size, offset in (
+        ("n_train", tasks, n_train, 0),
+        ("n_test", test_tasks if test_tasks is not None else tasks, n_test, TEST_OFFSET),
+    ):
+        try:
+            sets.append(
+                MultiTaskDataset.sample(group, size, generator=seed + offset, device=device)
+            )
+        except ValueError as error:
+            raise ValueError(str(error).replace("`n_per_task", f"`{name}")) from None
+    return sets[0], sets[1]

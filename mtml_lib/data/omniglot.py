@@ -58,7 +58,9 @@ def _read(path: pathlib.Path, size: int) -> torch.Tensor:
         image = image / 255.0
     ink = torch.from_numpy(1.0 - image)[None, None]  # dark strokes -> 1
     if ink.shape[-1] != size or ink.shape[-2] != size:
-        ink = F.interpolate(ink, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        ink = F.interpolate(
+            ink, size=(size, size), mode="bilinear", align_corners=False, antialias=True
+        )
     return ink[0, 0].clamp(0, 1)
 
 
@@ -71,12 +73,15 @@ def load_omniglot(path: str | os.PathLike, *, size: int = 28) -> FewShotDataset:
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: no ``<alphabet>/<character>/*.png`` was found, or a character has fewer than 2 drawings.
+        ValueError: no ``<alphabet>/<character>/*.png`` was found, or a character has fewer than 2
+        drawings.
     """
     size = check_int("size", size, minimum=4)
     root = pathlib.Path(path).expanduser()
     if not root.is_dir():
-        raise FileNotFoundError(f"`path` must be a folder holding Omniglot; {str(root)!r} does not exist.")
+        raise FileNotFoundError(
+            f"`path` must be a folder holding Omniglot; {str(root)!r} does not exist."
+        )
     characters, alphabets, names = [], [], []
     for alphabet in _alphabet_folders(root):
         for character in sorted(c for c in alphabet.iterdir() if c.is_dir()):
@@ -86,11 +91,19 @@ def load_omniglot(path: str | os.PathLike, *, size: int = 28) -> FewShotDataset:
                 alphabets.append(alphabet.name)
                 names.append(f"{alphabet.name}/{character.name}")
     if not characters:
-        raise ValueError(f"`path` must hold <alphabet>/<character>/*.png folders (optionally under {list(_PARTS)}); "
-                         f"found no PNG drawings under {str(root)!r}.")
+        raise ValueError(
+            "`path` must hold <alphabet>/<character>/*.png folders (optionally under "
+            f"{list(_PARTS)}); "
+            f"found no PNG drawings under {str(root)!r}."
+        )
     instances = min(len(files) for files in characters)
     if instances < 2:
-        raise ValueError(f"every character needs at least 2 drawings; {names[[len(f) for f in characters].index(instances)]!r} "
-                         f"has {instances}.")
-    images = torch.stack([torch.stack([_read(f, size) for f in files[:instances]]) for files in characters])
+        raise ValueError(
+            "every character needs at least 2 drawings; "
+            f"{names[[len(f) for f in characters].index(instances)]!r} "
+            f"has {instances}."
+        )
+    images = torch.stack(
+        [torch.stack([_read(f, size) for f in files[:instances]]) for files in characters]
+    )
     return FewShotDataset(images, alphabets=alphabets, characters=names, name="Omniglot")

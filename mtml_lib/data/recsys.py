@@ -65,14 +65,27 @@ class RecommendationSimulator:
         generator: seeds the population (users, items, features).
     """
 
-    def __init__(self, *, num_users: int = 400, num_items: int = 300, latent_dim: int = 8, slate_size: int = 10,
-                 promoted_fraction: float = 0.2, promotion_boost: float = 3.0, position_decay: float = 1.0,
-                 clickbait: float = 1.5, feature_noise: float = 0.3, generator: int | torch.Generator | None = 0):
+    def __init__(
+        self,
+        *,
+        num_users: int = 400,
+        num_items: int = 300,
+        latent_dim: int = 8,
+        slate_size: int = 10,
+        promoted_fraction: float = 0.2,
+        promotion_boost: float = 3.0,
+        position_decay: float = 1.0,
+        clickbait: float = 1.5,
+        feature_noise: float = 0.3,
+        generator: int | torch.Generator | None = 0,
+    ):
         self.num_users = check_int("num_users", num_users, minimum=2)
         self.num_items = check_int("num_items", num_items, minimum=2)
         self.latent_dim = check_int("latent_dim", latent_dim, minimum=1)
         self.slate_size = check_int("slate_size", slate_size, minimum=1, maximum=num_items)
-        promoted_fraction = check_float("promoted_fraction", promoted_fraction, minimum=0.0, maximum=1.0)
+        promoted_fraction = check_float(
+            "promoted_fraction", promoted_fraction, minimum=0.0, maximum=1.0
+        )
         self.promotion_boost = check_float("promotion_boost", promotion_boost, minimum=0.0)
         self.position_decay = check_float("position_decay", position_decay, minimum=0.0)
         self.clickbait_strength = check_float("clickbait", clickbait, minimum=0.0)
@@ -83,12 +96,17 @@ class RecommendationSimulator:
         self.item_latent = torch.randn(num_items, k, generator=g)
         self.clickbait = torch.randn(num_items, generator=g)
         self.promoted = torch.rand(num_items, generator=g) < promoted_fraction
-        self.user_features = self.user_latent + noise * torch.randn(num_users, k, generator=g)  # (U, k)
-        self.item_features = torch.cat([
-            self.item_latent + noise * torch.randn(num_items, k, generator=g),
-            (self.clickbait + noise * torch.randn(num_items, generator=g)).unsqueeze(1),
-            self.promoted.float().unsqueeze(1),
-        ], dim=1)  # (I, k + 2)
+        self.user_features = self.user_latent + noise * torch.randn(
+            num_users, k, generator=g
+        )  # (U, k)
+        self.item_features = torch.cat(
+            [
+                self.item_latent + noise * torch.randn(num_items, k, generator=g),
+                (self.clickbait + noise * torch.randn(num_items, generator=g)).unsqueeze(1),
+                self.promoted.float().unsqueeze(1),
+            ],
+            dim=1,
+        )  # (I, k + 2)
         self._user_index = {row.tobytes(): u for u, row in enumerate(self.user_features.numpy())}
         self._item_index = {row.tobytes(): i for i, row in enumerate(self.item_features.numpy())}
 
@@ -101,18 +119,26 @@ class RecommendationSimulator:
 
     def affinity(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """:math:`p_u^\\top q_i / \\sqrt{k}` for each (user, item) pair."""
-        return (self.user_latent[users] * self.item_latent[items]).sum(-1) / math.sqrt(self.latent_dim)
+        return (self.user_latent[users] * self.item_latent[items]).sum(-1) / math.sqrt(
+            self.latent_dim
+        )
 
     def click_logit(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """The true click logit, free of position: what a debiased ranker should learn."""
-        return 1.5 * self.affinity(users, items) + self.clickbait_strength * self.clickbait[items] - 0.5
+        return (
+            1.5 * self.affinity(users, items)
+            + self.clickbait_strength * self.clickbait[items]
+            - 0.5
+        )
 
     def click_probability(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.click_logit(users, items))
 
     def like_probability(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """Probability of a like after a click (satisfaction)."""
-        return torch.sigmoid(1.5 * self.affinity(users, items) - self.clickbait_strength * self.clickbait[items])
+        return torch.sigmoid(
+            1.5 * self.affinity(users, items) - self.clickbait_strength * self.clickbait[items]
+        )
 
     def examination(self, positions: torch.Tensor) -> torch.Tensor:
         """Probability that a user looks at position ``j`` (0-based): :math:`1/(1+j)^\\eta`."""
@@ -120,39 +146,62 @@ class RecommendationSimulator:
 
     # --- logging -------------------------------------------------------------------
 
-    def log_impressions(self, num_slates: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``num_slates`` logged slates: ``(users, items, positions)``, each ``(num_slates * slate_size,)``.
+    def log_impressions(
+        self, num_slates: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``num_slates`` logged slates: ``(users, items, positions)``, each ``(num_slates *
+        slate_size,)``.
 
         The logging policy shows ``slate_size`` random candidates ordered by a noisy
         relevance estimate plus the promotion boost.
         """
         num_slates = check_int("num_slates", num_slates, minimum=1)
         S = self.slate_size
-        users = torch.randint(self.num_users, (num_slates,), generator=generator).repeat_interleave(S)
-        items = torch.rand(num_slates, self.num_items, generator=generator).argsort(dim=1)[:, :S].reshape(-1)
-        score = self.click_logit(users, items) + torch.randn(users.shape, generator=generator) \
+        users = torch.randint(self.num_users, (num_slates,), generator=generator).repeat_interleave(
+            S
+        )
+        items = (
+            torch.rand(num_slates, self.num_items, generator=generator)
+            .argsort(dim=1)[:, :S]
+            .reshape(-1)
+        )
+        score = (
+            self.click_logit(users, items)
+            + torch.randn(users.shape, generator=generator)
             + self.promotion_boost * self.promoted[items].float()
+        )
         order = score.view(num_slates, S).argsort(dim=1, descending=True)
         positions = order.argsort(dim=1).reshape(-1)  # rank of each item within its slate
         return users, items, positions
 
-    def features(self, users: torch.Tensor, items: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
-        """Input rows ``(N, num_features)``; without ``positions`` the one-hot is all zeros (serving)."""
+    def features(
+        self, users: torch.Tensor, items: torch.Tensor, positions: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Input rows ``(N, num_features)``;
+        without ``positions`` the one-hot is all zeros (serving).
+        """
         one_hot = torch.zeros(len(users), self.slate_size)
         if positions is not None:
             one_hot[torch.arange(len(users)), positions] = 1.0
         return torch.cat([self.user_features[users], self.item_features[items], one_hot], dim=1)
 
     def decode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Recover ``(users, items, positions)`` from input rows (exact: features are fixed per entity)."""
+        """Recover ``(users, items, positions)`` from input rows (exact:
+        features are fixed per entity).
+        """
         x = x.detach().to("cpu", torch.float32)
         k, item_width = self.user_features.shape[1], self.item_features.shape[1]
         try:
             users = [self._user_index[row.tobytes()] for row in x[:, :k].contiguous().numpy()]
-            items = [self._item_index[row.tobytes()] for row in x[:, k:k + item_width].contiguous().numpy()]
+            items = [
+                self._item_index[row.tobytes()]
+                for row in x[:, k : k + item_width].contiguous().numpy()
+            ]
         except KeyError:
-            raise ValueError("`x` holds a row whose user or item is not in this simulator.") from None
-        positions = x[:, k + item_width:].argmax(dim=1)
+            raise ValueError(
+                "`x` holds a row whose user or item is not in this simulator."
+            ) from None
+        positions = x[:, k + item_width :].argmax(dim=1)
         return torch.tensor(users), torch.tensor(items), positions
 
     def _clicks(self, users, items, positions, generator) -> torch.Tensor:
@@ -165,7 +214,8 @@ class RecommendationSimulator:
         """``[click, watch_time, like]``.
 
         * ``click``: all logged impressions; label 1 if clicked (position bias included).
-        * ``watch_time``: clicked impressions; label log watch time, mean ``1 + 2 * like probability``.
+        * ``watch_time``: clicked impressions; label log watch time, mean ``1 + 2 * like
+        probability``.
         * ``like``: clicked impressions; label 1 if liked.
         """
 
@@ -176,7 +226,9 @@ class RecommendationSimulator:
         def clicked_impressions(n: int, g: torch.Generator) -> torch.Tensor:
             rows, found = [], 0
             while found < n:  # rejection: keep what was clicked
-                users, items, positions = self.log_impressions(max(1, math.ceil(2 * n / self.slate_size)), g)
+                users, items, positions = self.log_impressions(
+                    max(1, math.ceil(2 * n / self.slate_size)), g
+                )
                 clicked = self._clicks(users, items, positions, g).bool()
                 rows.append(self.features(users[clicked], items[clicked], positions[clicked]))
                 found += int(clicked.sum())
@@ -193,20 +245,47 @@ class RecommendationSimulator:
 
         def like_label(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
             users, items, _ = self.decode(x)
-            return (torch.rand(len(users), generator=g) < self.like_probability(users, items)).float()
+            return (
+                torch.rand(len(users), generator=g) < self.like_probability(users, items)
+            ).float()
 
         return [
-            Task(name="click", sample_x=all_impressions, sample_y=click_label, loss=BINARY_CROSS_ENTROPY, out_features=1),
-            Task(name="watch_time", sample_x=clicked_impressions, sample_y=watch_label, loss=MSE, out_features=1),
-            Task(name="like", sample_x=clicked_impressions, sample_y=like_label, loss=BINARY_CROSS_ENTROPY,
-                 out_features=1),
+            Task(
+                name="click",
+                sample_x=all_impressions,
+                sample_y=click_label,
+                loss=BINARY_CROSS_ENTROPY,
+                out_features=1,
+            ),
+            Task(
+                name="watch_time",
+                sample_x=clicked_impressions,
+                sample_y=watch_label,
+                loss=MSE,
+                out_features=1,
+            ),
+            Task(
+                name="like",
+                sample_x=clicked_impressions,
+                sample_y=like_label,
+                loss=BINARY_CROSS_ENTROPY,
+                out_features=1,
+            ),
         ]
 
 
 @torch.no_grad()
-def evaluate_ranking(model, simulator: RecommendationSimulator, *, num_users: int = 100, top_k: int = 10,
-                     like_weight: float = 0.0, generator: int | torch.Generator | None = 0) -> dict[str, float]:
-    """Serve ``model`` (no position: the one-hot is zero) to users over every item and compare with the truth.
+def evaluate_ranking(
+    model,
+    simulator: RecommendationSimulator,
+    *,
+    num_users: int = 100,
+    top_k: int = 10,
+    like_weight: float = 0.0,
+    generator: int | torch.Generator | None = 0,
+) -> dict[str, float]:
+    """Serve ``model`` (no position: the one-hot is zero) to users over every item and compare with
+    the truth.
 
     ``model(x, task_id)`` must return one logit per row; task 0 is click, task 2 is like.
     Items are ranked by ``click logit + like_weight * like logit``: 0 ranks for
@@ -235,14 +314,19 @@ def evaluate_ranking(model, simulator: RecommendationSimulator, *, num_users: in
     model.train(was_training)
     truth = simulator.click_logit(grid_users, grid_items)
     promoted = simulator.promoted[grid_items]
-    bias = (click[promoted].mean() - click[~promoted].mean()) - (truth[promoted].mean() - truth[~promoted].mean())
+    bias = (click[promoted].mean() - click[~promoted].mean()) - (
+        truth[promoted].mean() - truth[~promoted].mean()
+    )
     scores = (click + like_weight * like_logit).view(len(users), -1)
     click, truth = click.view(len(users), -1), truth.view(len(users), -1)
     true_ctr = torch.sigmoid(truth)
     like = simulator.like_probability(grid_users, grid_items).view(len(users), -1)
     ranks = lambda t: t.argsort(dim=1).argsort(dim=1).float()  # noqa: E731
-    spearman = torch.nn.functional.cosine_similarity(ranks(click) - ranks(click).mean(1, keepdim=True),
-                                                     ranks(truth) - ranks(truth).mean(1, keepdim=True), dim=1)
+    spearman = torch.nn.functional.cosine_similarity(
+        ranks(click) - ranks(click).mean(1, keepdim=True),
+        ranks(truth) - ranks(truth).mean(1, keepdim=True),
+        dim=1,
+    )
     top = scores.topk(top_k, dim=1).indices
     return {
         "promoted_bias": float(bias),

@@ -1,162 +1,39 @@
-"""Procedural task families (generated on the fly, nothing to download).
+"""Procedural multi-task families with a controlled relation between the tasks (no download).
 
-* Sinusoid regression, as in MAML (Finn et al., 2017): amplitude ``A ~ U[0.1, 5]``,
-  phase ``~ U[0, pi]``, inputs ``x ~ U[-5, 5]``, ``y = A sin(x - phase)``.
-* Related sinusoids (:func:`related_sinusoids`): two groups of tasks whose
-  targets have a chosen correlation, from identical (1) through unrelated (0)
-  to conflicting (-1).
+The sinusoid families (MAML's, and related sinusoids) are in :mod:`mtml_lib.data.sinusoids`.
+
 * GradNorm's toy (:func:`loss_scale_toy`): tasks that differ mainly in the scale
   of their targets, hence of their losses.
 * The MMoE paper's regression tasks (:func:`mmoe_correlated`), with a controlled
   correlation between the tasks.
 
 Example:
-    >>> import math
-    >>> task = sinusoid_task(amplitude=2.0, phase=0.0)
-    >>> x, y = task.sample(5, generator=0)
-    >>> bool(torch.allclose(y, 2.0 * torch.sin(x)))
-    True
+    >>> tasks = mmoe_correlated(0.5, in_features=10, generator=0)
+    >>> [t.name for t in tasks]
+    ['task 1', 'task 2']
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from .._validation import check_float, check_int
-from ..device import get_device
 from ..seeding import make_generator
 from ..tasks import MSE, Task
 
 __all__ = [
-    "AMPLITUDE_RANGE",
-    "PHASE_RANGE",
-    "X_RANGE",
-    "uniform_inputs",
-    "sinusoid_task",
-    "sinusoid_tasks",
-    "sample_sinusoid_batch",
-    "related_sinusoids",
     "loss_scale_toy",
     "mmoe_correlated",
     "mmoe_weight_vectors",
     "label_correlation",
 ]
 
-AMPLITUDE_RANGE = (0.1, 5.0)
-PHASE_RANGE = (0.0, math.pi)
-X_RANGE = (-5.0, 5.0)
-
-
-def _uniform(shape: tuple[int, ...], low: float, high: float, generator: torch.Generator) -> torch.Tensor:
-    return low + (high - low) * torch.rand(shape, generator=generator)
-
-
-def uniform_inputs(x_range: tuple[float, float] = X_RANGE):
-    """:math:`p(x) = U[low, high]` for 1-D inputs: ``sample_x(n, generator) -> (n, 1)``."""
-    low, high = (check_float("x_range[0]", x_range[0]), check_float("x_range[1]", x_range[1]))
-    if not low < high:
-        raise ValueError(f"`x_range` must be (low, high) with low < high; got {x_range!r}.")
-
-    def sample_x(n: int, generator: torch.Generator) -> torch.Tensor:
-        return _uniform((n, 1), low, high, generator)
-
-    return sample_x
-
-
-def sinusoid_task(*, amplitude: float, phase: float, x_range: tuple[float, float] = X_RANGE, sample_x=None) -> Task:
-    """One sinusoid regression task ``y = amplitude * sin(x - phase)``, ``x ~ U[x_range]``.
-
-    Inputs and targets have shape ``(n, 1)``; the loss is the squared error.
-    Pass ``sample_x`` (from :func:`uniform_inputs`) to share one :math:`p(x)` between tasks.
-    """
-    amplitude = check_float("amplitude", amplitude)
-    phase = check_float("phase", phase)
-    sample_x = sample_x if sample_x is not None else uniform_inputs(x_range)
-
-    def sample_y(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        return amplitude * torch.sin(x - phase)
-
-    return Task(name=f"sin(A={amplitude:.2f}, phase={phase:.2f})", sample_x=sample_x, sample_y=sample_y,
-                loss=MSE, out_features=1)
-
-
-def sinusoid_tasks(num_tasks: int, *, generator: int | torch.Generator | None = None) -> list[Task]:
-    """``num_tasks`` sinusoid tasks with amplitude and phase drawn from MAML's ranges.
-
-    The tasks share one :math:`p(x)` and the loss; only :math:`p(y \\mid x)` differs.
-    """
-    num_tasks = check_int("num_tasks", num_tasks, minimum=1)
-    generator = make_generator(generator)
-    amplitudes = _uniform((num_tasks,), *AMPLITUDE_RANGE, generator)
-    phases = _uniform((num_tasks,), *PHASE_RANGE, generator)
-    sample_x = uniform_inputs()
-    return [sinusoid_task(amplitude=a.item(), phase=p.item(), sample_x=sample_x) for a, p in zip(amplitudes, phases)]
-
-
-def sample_sinusoid_batch(
-    batch_size: int,
-    num_points: int,
-    *,
-    generator: int | torch.Generator | None = None,
-    device: str | torch.device = "cpu",
-) -> dict[str, torch.Tensor]:
-    """A batch of sinusoid tasks, each with ``num_points`` (x, y) pairs, drawn at once.
-
-    Returns:
-        ``{"x": (B, P, 1), "y": (B, P, 1), "amplitude": (B,), "phase": (B,)}`` on ``device``.
-    """
-    batch_size = check_int("batch_size", batch_size, minimum=1)
-    num_points = check_int("num_points", num_points, minimum=1)
-    generator = make_generator(generator)
-    amplitude = _uniform((batch_size,), *AMPLITUDE_RANGE, generator)
-    phase = _uniform((batch_size,), *PHASE_RANGE, generator)
-    x = _uniform((batch_size, num_points, 1), *X_RANGE, generator)
-    y = amplitude[:, None, None] * torch.sin(x - phase[:, None, None])  # (B, P, 1)
-    target = get_device(device)
-    return {"x": x.to(target), "y": y.to(target), "amplitude": amplitude.to(target), "phase": phase.to(target)}
-
-
-def related_sinusoids(
-    num_tasks: int, *, relatedness: float, noise: float = 0.3, amplitude_step: float = 0.1
-) -> list[Task]:
-    """Tasks in two groups whose targets have correlation ``relatedness`` over a period.
-
-    Even-numbered tasks are ``y = A_i sin(x)``, odd-numbered ones
-    ``y = A_i sin(x - arccos(relatedness))``, with ``x ~ U[-pi, pi]`` (one period)
-    and ``A_i = 1 + amplitude_step * (i // 2)``. Over a period the correlation of
-    ``sin(x)`` and ``sin(x - d)`` is ``cos(d)``, so ``relatedness`` 1 makes the
-    groups identical, 0 unrelated (sine against cosine) and -1 conflicting
-    (each wants the negative of the other). All tasks share p(x) and the loss.
-
-    Args:
-        num_tasks: T (>= 2).
-        relatedness: in [-1, 1].
-        noise: standard deviation of Gaussian label noise (0 for the true functions).
-        amplitude_step: how much the amplitude grows from one pair of tasks to the next.
-    """
-    num_tasks = check_int("num_tasks", num_tasks, minimum=2)
-    relatedness = check_float("relatedness", relatedness, minimum=-1.0, maximum=1.0)
-    noise = check_float("noise", noise, minimum=0.0)
-    amplitude_step = check_float("amplitude_step", amplitude_step, minimum=0.0)
-    shift = math.acos(relatedness)
-    sample_x = uniform_inputs((-math.pi, math.pi))
-    tasks = []
-    for i in range(num_tasks):
-        amplitude, phase = 1.0 + amplitude_step * (i // 2), (0.0 if i % 2 == 0 else shift)
-
-        def sample_y(x: torch.Tensor, generator: torch.Generator, a=amplitude, p=phase) -> torch.Tensor:
-            y = a * torch.sin(x - p)
-            return y + noise * torch.randn(x.shape, generator=generator) if noise > 0 else y
-
-        group = "A" if i % 2 == 0 else "B"
-        tasks.append(Task(name=f"{group}{i // 2}", sample_x=sample_x, sample_y=sample_y, loss=MSE, out_features=1))
-    return tasks
-
 
 def loss_scale_toy(
-    sigmas=(1.0, 100.0), *, in_features: int = 250, out_features: int = 100,
+    sigmas=(1.0, 100.0),
+    *,
+    in_features: int = 250,
+    out_features: int = 100,
     generator: int | torch.Generator | None = 0,
 ) -> list[Task]:
     """GradNorm's toy (Chen et al., 2018, section 4): ``y_i = sigma_i tanh((B + eps_i) x)``.
@@ -174,7 +51,10 @@ def loss_scale_toy(
     """
     if isinstance(sigmas, (int, float)) or len(sigmas) < 1:
         raise ValueError(f"`sigmas` must be a non-empty sequence of scales; got {sigmas!r}.")
-    sigmas = [check_float(f"sigmas[{i}]", s, minimum=0.0, strict_minimum=True) for i, s in enumerate(sigmas)]
+    sigmas = [
+        check_float(f"sigmas[{i}]", s, minimum=0.0, strict_minimum=True)
+        for i, s in enumerate(sigmas)
+    ]
     in_features = check_int("in_features", in_features, minimum=1)
     out_features = check_int("out_features", out_features, minimum=1)
     generator = make_generator(generator)
@@ -185,19 +65,28 @@ def loss_scale_toy(
         return x / x.norm(dim=1, keepdim=True)
 
     tasks = []
-    for i, sigma in enumerate(sigmas):
+    for sigma in sigmas:
         matrix = base + 3.5 * torch.randn(out_features, in_features, generator=generator)
 
         def sample_y(x: torch.Tensor, g: torch.Generator, m=matrix, s=sigma) -> torch.Tensor:
             return s * torch.tanh(x @ m.T)
 
-        tasks.append(Task(name=f"sigma={sigma:g}", sample_x=sample_x, sample_y=sample_y, loss=MSE,
-                          out_features=out_features))
+        tasks.append(
+            Task(
+                name=f"sigma={sigma:g}",
+                sample_x=sample_x,
+                sample_y=sample_y,
+                loss=MSE,
+                out_features=out_features,
+            )
+        )
     return tasks
 
 
 def _psd_cholesky(matrix: torch.Tensor) -> torch.Tensor:
-    """Lower-triangular L with L L^T = matrix, for a positive semi-definite matrix (singular allowed)."""
+    """Lower-triangular L with L L^T = matrix,
+    for a positive semi-definite matrix (singular allowed).
+    """
     n = matrix.shape[0]
     lower = torch.zeros_like(matrix)
     for j in range(n):
@@ -207,7 +96,9 @@ def _psd_cholesky(matrix: torch.Tensor) -> torch.Tensor:
             off = matrix[i, j] - (lower[i, :j] * lower[j, :j]).sum()
             lower[i, j] = off / lower[j, j] if lower[j, j] > 1e-7 else 0.0
     if not torch.allclose(lower @ lower.T, matrix, atol=1e-5):
-        raise ValueError("`correlation` must be a positive semi-definite matrix with ones on the diagonal.")
+        raise ValueError(
+            "`correlation` must be a positive semi-definite matrix with ones on the diagonal."
+        )
     return lower
 
 
@@ -219,22 +110,37 @@ def _mmoe_parameters(correlation, in_features: int, scale: float, num_sines: int
         cosines = torch.tensor([[1.0, p], [p, 1.0]], dtype=torch.double)
     num_tasks = cosines.shape[0]
     if cosines.shape != (num_tasks, num_tasks) or not torch.allclose(
-            cosines.diagonal(), torch.ones(num_tasks, dtype=torch.double)):
-        raise ValueError(f"`correlation` must be a (T, T) matrix with ones on the diagonal; got {correlation!r}.")
+        cosines.diagonal(), torch.ones(num_tasks, dtype=torch.double)
+    ):
+        raise ValueError(
+            f"`correlation` must be a (T, T) matrix with ones on the diagonal; got {correlation!r}."
+        )
     in_features = check_int("in_features", in_features, minimum=num_tasks)
     scale = check_float("scale", scale, minimum=0.0, strict_minimum=True)
     num_sines = check_int("num_sines", num_sines, minimum=0)
     generator = make_generator(generator)
-    basis, _ = torch.linalg.qr(torch.randn(in_features, num_tasks, generator=generator, dtype=torch.double))  # (d, T)
-    weights = (scale * basis @ _psd_cholesky(cosines).T).float()  # (d, T): w_k . w_j = c^2 cosines[k, j]
+    basis, _ = torch.linalg.qr(
+        torch.randn(in_features, num_tasks, generator=generator, dtype=torch.double)
+    )  # (d, T)
+    weights = (
+        scale * basis @ _psd_cholesky(cosines).T
+    ).float()  # (d, T): w_k . w_j = c^2 cosines[k, j]
     alpha = torch.randn(num_sines, generator=generator)
     beta = torch.randn(num_sines, generator=generator)
     return weights, alpha, beta
 
 
-def mmoe_weight_vectors(correlation, *, in_features: int = 100, scale: float = 0.3, num_sines: int = 5,
-                        generator: int | torch.Generator | None = 0) -> torch.Tensor:
-    """The vectors :math:`w_k` (columns, ``(d, T)``) behind :func:`mmoe_correlated` with the same arguments."""
+def mmoe_weight_vectors(
+    correlation,
+    *,
+    in_features: int = 100,
+    scale: float = 0.3,
+    num_sines: int = 5,
+    generator: int | torch.Generator | None = 0,
+) -> torch.Tensor:
+    """The vectors :math:`w_k` (columns, ``(d,
+    T)``) behind :func:`mmoe_correlated` with the same arguments.
+    """
     return _mmoe_parameters(correlation, in_features, scale, num_sines, generator)[0]
 
 
@@ -252,7 +158,8 @@ def mmoe_correlated(
     With orthogonal unit vectors :math:`u_1, u_2` and :math:`w_1 = c\\,u_1`,
     :math:`w_2 = c\\,(p\\,u_1 + \\sqrt{1-p^2}\\,u_2)`, inputs :math:`x \\sim N(0, I_d)` and
 
-    .. math:: y_k = w_k^\\top x + \\sum_{i=1}^{m} \\sin(\\alpha_i w_k^\\top x + \\beta_i) + \\epsilon_k,
+    .. math:: y_k = w_k^\\top x + \\sum_{i=1}^{m} \\sin(\\alpha_i w_k^\\top x + \\beta_i) +
+    \\epsilon_k,
 
     with :math:`\\alpha_i, \\beta_i \\sim N(0, 1)` shared by the tasks and
     :math:`\\epsilon_k \\sim N(0, \\text{noise}^2)`. The cosine of :math:`w_1, w_2` is :math:`p`
@@ -281,19 +188,30 @@ def mmoe_correlated(
 
     tasks = []
     for k in range(weights.shape[1]):
+
         def sample_y(x: torch.Tensor, g: torch.Generator, w=weights[:, k]) -> torch.Tensor:
             projection = x @ w  # (n,)
-            y = projection + torch.sin(alpha[None, :] * projection[:, None] + beta[None, :]).sum(dim=1)  # (n,)
+            y = projection + torch.sin(alpha[None, :] * projection[:, None] + beta[None, :]).sum(
+                dim=1
+            )  # (n,)
             if noise > 0:
                 y = y + noise * torch.randn(y.shape, generator=g)
             return y.unsqueeze(1)  # (n, 1)
 
-        tasks.append(Task(name=f"task {k + 1}", sample_x=sample_x, sample_y=sample_y, loss=MSE, out_features=1))
+        tasks.append(
+            Task(
+                name=f"task {k + 1}", sample_x=sample_x, sample_y=sample_y, loss=MSE, out_features=1
+            )
+        )
     return tasks
 
 
-def label_correlation(tasks: list[Task], *, n: int = 20000, generator: int | torch.Generator | None = 0) -> torch.Tensor:
-    """The Pearson correlation matrix ``(T, T)`` of the tasks' labels on shared inputs (tasks sharing p(x))."""
+def label_correlation(
+    tasks: list[Task], *, n: int = 20000, generator: int | torch.Generator | None = 0
+) -> torch.Tensor:
+    """The Pearson correlation matrix ``(T, T)`` of the tasks'
+    labels on shared inputs (tasks sharing p(x)).
+    """
     generator = make_generator(generator)
     x = tasks[0].sample_x(n, generator)
     labels = torch.stack([t.sample_y(x, generator)[:, 0] for t in tasks])

@@ -19,7 +19,9 @@ from .._validation import check_int
 __all__ = ["MLP", "ConvEncoder", "normalize_hidden"]
 
 
-def normalize_hidden(hidden: int | Sequence[int], *, param: str = "hidden", allow_empty: bool = False) -> tuple[int, ...]:
+def normalize_hidden(
+    hidden: int | Sequence[int], *, param: str = "hidden", allow_empty: bool = False
+) -> tuple[int, ...]:
     """Turn ``64`` or ``(64, 64)`` into a tuple of positive layer widths."""
     if isinstance(hidden, int) and not isinstance(hidden, bool):
         hidden = (hidden,)
@@ -41,12 +43,20 @@ class MLP(nn.Module):
         final_activation: apply a ReLU after the last layer too (for trunks and experts).
     """
 
-    def __init__(self, *, in_features: int, hidden: int | Sequence[int], out_features: int,
-                 final_activation: bool = False):
+    def __init__(
+        self,
+        *,
+        in_features: int,
+        hidden: int | Sequence[int],
+        out_features: int,
+        final_activation: bool = False,
+    ):
         super().__init__()
-        widths = (check_int("in_features", in_features, minimum=1),
-                  *normalize_hidden(hidden, allow_empty=True),
-                  check_int("out_features", out_features, minimum=1))
+        widths = (
+            check_int("in_features", in_features, minimum=1),
+            *normalize_hidden(hidden, allow_empty=True),
+            check_int("out_features", out_features, minimum=1),
+        )
         layers: list[nn.Module] = []
         for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
             layers.append(nn.Linear(a, b))
@@ -70,7 +80,13 @@ class ConvEncoder(nn.Module):
         image_size: side of the square input images.
     """
 
-    def __init__(self, *, channels: Sequence[int] = (32, 32, 64), out_features: int = 64, image_size: int = 28):
+    def __init__(
+        self,
+        *,
+        channels: Sequence[int] = (32, 32, 64),
+        out_features: int = 64,
+        image_size: int = 28,
+    ):
         super().__init__()
         widths = (1, *normalize_hidden(channels, param="channels"))
         blocks: list[nn.Module] = []
@@ -79,9 +95,14 @@ class ConvEncoder(nn.Module):
             blocks += [nn.Conv2d(a, b, 3, padding=1), nn.BatchNorm2d(b), nn.ReLU(), nn.MaxPool2d(2)]
             side //= 2
         if side < 1:
-            raise ValueError(f"`channels` has too many blocks ({len(widths) - 1}) for {image_size}x{image_size} images.")
+            raise ValueError(
+                f"`channels` has too many blocks ({len(widths) - 1}) for {image_size}x{image_size} "
+                "images."
+            )
         self.blocks = nn.Sequential(*blocks)
-        self.out = nn.Linear(widths[-1] * side * side, check_int("out_features", out_features, minimum=1))
+        self.out = nn.Linear(
+            widths[-1] * side * side, check_int("out_features", out_features, minimum=1)
+        )
         self.out_features = out_features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -15,7 +15,8 @@ Example:
     >>> from mtml_lib.data.fewshot import FewShotDataset
     >>> from mtml_lib.data.episodes import EpisodeSampler
     >>> data = FewShotDataset(torch.rand(10, 5, 28, 28), alphabets=["a"] * 10)
-    >>> episode = EpisodeSampler(data, n_way=3, k_shot=1, n_query=2, batch_size=4, generator=0).sample()
+    >>> sampler = EpisodeSampler(data, n_way=3, k_shot=1, n_query=2, batch_size=4, generator=0)
+    >>> episode = sampler.sample()
     >>> nearest_neighbour(episode).shape
     torch.Size([4, 6, 3])
 """
@@ -39,7 +40,9 @@ def _flat(x: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def nearest_neighbour(episode, *, embed: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+def nearest_neighbour(
+    episode, *, embed: Callable[[torch.Tensor], torch.Tensor] | None = None
+) -> torch.Tensor:
     """1-nearest-neighbour query logits: 0 for the nearest support image's label, -inf elsewhere.
 
     Args:
@@ -58,8 +61,14 @@ def nearest_neighbour(episode, *, embed: Callable[[torch.Tensor], torch.Tensor] 
     return logits.scatter_(2, nearest.unsqueeze(2), 0.0)
 
 
-def train_from_scratch(episode, *, hidden: Sequence[int] = (), steps: int = 100, lr: float = 0.1,
-                       generator: int | torch.Generator | None = 0) -> torch.Tensor:
+def train_from_scratch(
+    episode,
+    *,
+    hidden: Sequence[int] = (),
+    steps: int = 100,
+    lr: float = 0.1,
+    generator: int | torch.Generator | None = 0,
+) -> torch.Tensor:
     """Train one model per episode on its support set only; return its query predictions.
 
     For a classification episode: query logits ``(B, N*Q, N)`` of a classifier trained
@@ -81,17 +90,23 @@ def train_from_scratch(episode, *, hidden: Sequence[int] = (), steps: int = 100,
     outputs = 1 if regression else episode.n_way
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(torch.randint(2**31, (1,), generator=make_generator(generator))))
-        nets = StackedMLP(num_tasks=B, in_features=support.shape[-1], hidden=hidden, out_features=outputs)
+        nets = StackedMLP(
+            num_tasks=B, in_features=support.shape[-1], hidden=hidden, out_features=outputs
+        )
     nets = nets.to(support.device)
     optimizer = torch.optim.Adam(nets.parameters(), lr=lr)
     with torch.enable_grad():
         for _ in range(steps):
             optimizer.zero_grad()
-            predictions = nets.forward_padded(support)  # (B, S, out): episode b's model on episode b's support
+            predictions = nets.forward_padded(
+                support
+            )  # (B, S, out): episode b's model on episode b's support
             if regression:
                 loss = F.mse_loss(predictions, episode.support_y)
             else:
-                loss = F.cross_entropy(predictions.reshape(-1, outputs), episode.support_y.reshape(-1))
+                loss = F.cross_entropy(
+                    predictions.reshape(-1, outputs), episode.support_y.reshape(-1)
+                )
             loss.backward()
             optimizer.step()
     with torch.no_grad():

@@ -42,8 +42,13 @@ class TaskGrouping:
         # Fast path: rows already grouped task after task in equal numbers (what the
         # training loop produces) are a reshape away from the padded layout.
         per_task, rest = divmod(task_id.numel(), num_tasks)
-        self.grouped = per_task > 0 and rest == 0 and torch.equal(
-            task_id, torch.arange(num_tasks, device=task_id.device).repeat_interleave(per_task))
+        self.grouped = (
+            per_task > 0
+            and rest == 0
+            and torch.equal(
+                task_id, torch.arange(num_tasks, device=task_id.device).repeat_interleave(per_task)
+            )
+        )
         if self.grouped:
             self.max_count = per_task
             return
@@ -83,7 +88,9 @@ class StackedLinear(nn.Module):
         in_features = check_int("in_features", in_features, minimum=1)
         out_features = check_int("out_features", out_features, minimum=1)
         bound = 1.0 / math.sqrt(in_features)
-        self.weight = nn.Parameter(torch.empty(num_tasks, in_features, out_features).uniform_(-bound, bound))
+        self.weight = nn.Parameter(
+            torch.empty(num_tasks, in_features, out_features).uniform_(-bound, bound)
+        )
         self.bias = nn.Parameter(torch.empty(num_tasks, out_features).uniform_(-bound, bound))
 
     def forward(self, padded: torch.Tensor) -> torch.Tensor:
@@ -105,20 +112,36 @@ class StackedMLP(nn.Module):
         final_activation: ReLU after the last layer too.
     """
 
-    def __init__(self, *, num_tasks: int, in_features: int, hidden: int | Sequence[int], out_features: int,
-                 final_activation: bool = False):
+    def __init__(
+        self,
+        *,
+        num_tasks: int,
+        in_features: int,
+        hidden: int | Sequence[int],
+        out_features: int,
+        final_activation: bool = False,
+    ):
         super().__init__()
         num_tasks = check_int("num_tasks", num_tasks, minimum=1)
-        widths = (check_int("in_features", in_features, minimum=1), *normalize_hidden(hidden, allow_empty=True),
-                  check_int("out_features", out_features, minimum=1))
+        widths = (
+            check_int("in_features", in_features, minimum=1),
+            *normalize_hidden(hidden, allow_empty=True),
+            check_int("out_features", out_features, minimum=1),
+        )
         self.num_tasks = num_tasks
-        self.shapes = [shape for a, b in zip(widths[:-1], widths[1:]) for shape in ((num_tasks, a, b), (num_tasks, b))]
+        self.shapes = [
+            shape
+            for a, b in zip(widths[:-1], widths[1:])
+            for shape in ((num_tasks, a, b), (num_tasks, b))
+        ]
         self.sizes = [math.prod(shape) for shape in self.shapes]
         chunks = []
         for weight_shape, bias_shape in zip(self.shapes[::2], self.shapes[1::2]):
             bound = 1.0 / math.sqrt(weight_shape[1])  # as nn.Linear initialises
-            chunks += [torch.empty(weight_shape).uniform_(-bound, bound).flatten(),
-                       torch.empty(bias_shape).uniform_(-bound, bound).flatten()]
+            chunks += [
+                torch.empty(weight_shape).uniform_(-bound, bound).flatten(),
+                torch.empty(bias_shape).uniform_(-bound, bound).flatten(),
+            ]
         self.flat = nn.Parameter(torch.cat(chunks))
         self.final_activation = final_activation
 
@@ -126,11 +149,16 @@ class StackedMLP(nn.Module):
     def num_layers(self) -> int:
         return len(self.shapes) // 2
 
-    def layer_tensors(self, flat: torch.Tensor | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """``[(weight (T, in, out), bias (T, out)), ...]`` as views of ``flat`` (default: the parameters;
+    def layer_tensors(
+        self, flat: torch.Tensor | None = None
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """``[(weight (T, in, out), bias (T, out)), ...]`` as views of ``flat`` (default: the
+        parameters;
         pass ``self.flat.grad`` to read the gradients layer by layer)."""
         flat = self.flat if flat is None else flat
-        views = [chunk.view(shape) for chunk, shape in zip(torch.split(flat, self.sizes), self.shapes)]
+        views = [
+            chunk.view(shape) for chunk, shape in zip(torch.split(flat, self.sizes), self.shapes)
+        ]
         return list(zip(views[::2], views[1::2]))
 
     def forward_padded(self, padded: torch.Tensor) -> torch.Tensor:
@@ -147,11 +175,15 @@ class StackedMLP(nn.Module):
         return grouping.unpad(self.forward_padded(grouping.pad(x)))
 
     def task_network(self, task: int) -> nn.Sequential:
-        """A plain ``nn.Sequential`` holding a copy of task ``task``'s weights (for reference checks)."""
+        """A plain ``nn.Sequential`` holding a copy of task
+        ``task``'s weights (for reference checks).
+        """
         modules: list[nn.Module] = []
         layers = self.layer_tensors()
         for i, (weight, bias) in enumerate(layers):
-            linear = nn.Linear(weight.shape[1], weight.shape[2], device=weight.device, dtype=weight.dtype)
+            linear = nn.Linear(
+                weight.shape[1], weight.shape[2], device=weight.device, dtype=weight.dtype
+            )
             with torch.no_grad():
                 linear.weight.copy_(weight[task].T)
                 linear.bias.copy_(bias[task])

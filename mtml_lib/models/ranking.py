@@ -11,7 +11,8 @@ model does not lean on the shallow tower.
 
 Example:
     >>> import torch
-    >>> model = RankingModel(in_features=28, num_positions=10, num_tasks=3, backbone="mmoe", shallow_tower=True)
+    >>> model = RankingModel(in_features=28, num_positions=10, num_tasks=3, backbone="mmoe",
+    ...                      shallow_tower=True)
     >>> x = torch.zeros(4, 28); x[:, 18] = 1.0  # position 0
     >>> model(x, torch.tensor([0, 0, 1, 2])).shape
     torch.Size([4, 1])
@@ -26,7 +27,7 @@ import torch
 from torch import nn
 
 from .._validation import check_float, check_int
-from .conditioning import ConditionedModel, get_conditioned_model
+from .conditioning import ConditionedModel, get_conditioning
 
 __all__ = ["RankingModel"]
 
@@ -46,26 +47,57 @@ class RankingModel(ConditionedModel):
         shallow_tower: add the position logit during training.
         biased_tasks: the objectives whose labels carry position bias (click: 0).
         position_dropout: share of training rows whose position logit is dropped.
-        **backbone_kwargs: the backbone's options (``hidden``, ``num_experts``, ``gate_dropout``...).
+        **backbone_kwargs: the backbone's options (``hidden``, ``num_experts``,
+        ``gate_dropout``...).
     """
 
-    def __init__(self, *, in_features: int, num_positions: int, num_tasks: int, out_features: int = 1,
-                 backbone: str = "mmoe", shallow_tower: bool = False, biased_tasks: Sequence[int] = (0,),
-                 position_dropout: float = 0.1, **backbone_kwargs):
+    def __init__(
+        self,
+        *,
+        in_features: int,
+        num_positions: int,
+        num_tasks: int,
+        out_features: int = 1,
+        backbone: str = "mmoe",
+        shallow_tower: bool = False,
+        biased_tasks: Sequence[int] = (0,),
+        position_dropout: float = 0.1,
+        **backbone_kwargs,
+    ):
         super().__init__(in_features=in_features, out_features=out_features, num_tasks=num_tasks)
-        self.num_positions = check_int("num_positions", num_positions, minimum=1, maximum=in_features - 1)
-        self.backbone = get_conditioned_model(backbone, in_features=in_features - num_positions,
-                                              out_features=out_features, num_tasks=num_tasks, **backbone_kwargs)
+        self.num_positions = check_int(
+            "num_positions", num_positions, minimum=1, maximum=in_features - 1
+        )
+        self.backbone = get_conditioning(
+            backbone,
+            in_features=in_features - num_positions,
+            out_features=out_features,
+            num_tasks=num_tasks,
+            **backbone_kwargs,
+        )
         self.shallow = nn.Linear(num_positions, out_features) if shallow_tower else None
-        self.position_dropout = check_float("position_dropout", position_dropout, minimum=0.0, maximum=1.0)
-        self.register_buffer("biased", torch.tensor(sorted({check_int("biased_tasks", t, minimum=0,
-                                                                      maximum=num_tasks - 1) for t in biased_tasks}),
-                                                    dtype=torch.long))
+        self.position_dropout = check_float(
+            "position_dropout", position_dropout, minimum=0.0, maximum=1.0
+        )
+        self.register_buffer(
+            "biased",
+            torch.tensor(
+                sorted(
+                    {
+                        check_int("biased_tasks", t, minimum=0, maximum=num_tasks - 1)
+                        for t in biased_tasks
+                    }
+                ),
+                dtype=torch.long,
+            ),
+        )
         self.serving = False
-        self.task_specific_prefixes = tuple(f"backbone.{p}" for p in self.backbone.task_specific_prefixes) + ("shallow",)
+        self.task_specific_prefixes = tuple(
+            f"backbone.{p}" for p in self.backbone.task_specific_prefixes
+        ) + ("shallow",)
 
     @contextlib.contextmanager
-    def serving_mode(self) -> Iterator["RankingModel"]:
+    def serving_mode(self) -> Iterator[RankingModel]:
         """Inside the block the shallow tower is dropped, as at serving time."""
         previous, self.serving = self.serving, True
         try:
@@ -74,11 +106,15 @@ class RankingModel(ConditionedModel):
             self.serving = previous
 
     def position_logit(self, x: torch.Tensor, task_id: torch.Tensor) -> torch.Tensor:
-        """The shallow tower's contribution for each row, ``(B, out_features)`` (0 where not applied)."""
-        logit = self.shallow(x[:, -self.num_positions:])
+        """The shallow tower's contribution for each row, ``(B,
+        out_features)`` (0 where not applied).
+        """
+        logit = self.shallow(x[:, -self.num_positions :])
         applies = torch.isin(task_id, self.biased).unsqueeze(1)
         if self.training and self.position_dropout > 0:
-            applies = applies & (torch.rand(applies.shape, device=x.device) >= self.position_dropout)
+            applies = applies & (
+                torch.rand(applies.shape, device=x.device) >= self.position_dropout
+            )
         return logit * applies.to(logit.dtype)
 
     def _forward(self, x, task_id):

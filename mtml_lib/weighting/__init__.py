@@ -1,4 +1,5 @@
-r"""Loss weighting and gradient methods for :math:`\min_\theta \sum_i w_i \mathcal{L}_i(\theta)`, one registry.
+r"""Loss weighting and gradient methods for :math:`\min_\theta \sum_i w_i \mathcal{L}_i(\theta)`,
+one registry.
 
 Each method lives in its own module with its paper; all follow
 :class:`~mtml_lib.weighting.base.Weighting`'s ``combine(losses, shared_parameters)``.
@@ -62,4 +63,6 @@ def get_weighting(name: str, *, num_tasks: int, **hyperparameters) -> Weighting:
     Raises:
         ValueError: unknown name (the message lists the valid ones) or a bad hyperparameter.
     """
-    return lookup(WEIGHTING, name, family="weighting method")(num_tasks=num_tasks, **hyperparameters)
+    return lookup(WEIGHTING, name, family="weighting method")(
+        num_tasks=num_tasks, **hyperparameters
+    )

@@ -26,7 +26,6 @@ min-norm points are not linear, so combining each process's gradients and averag
 would be a different, wrong step), and the training loop averages the task-specific gradients.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -36,8 +35,9 @@ import torch
 
 from .. import distributed
 from .._validation import check_int, check_tensor
+from ..grads import graph_parameters, per_task_gradients
 
-__all__ = ["Weighting", "LossWeighting", "GradientCombination", "per_task_gradients", "graph_parameters"]
+__all__ = ["Weighting", "LossWeighting", "GradientCombination"]
 
 
 class Weighting:
@@ -61,11 +61,15 @@ class Weighting:
         return f"{type(self).__name__}(num_tasks={self.num_tasks})"
 
     def parameters(self) -> list[torch.Tensor]:
-        """Learnable parameters of the method itself (optimised beside the model's); none by default."""
+        """Learnable parameters of the method itself (optimised
+        beside the model's); none by default.
+        """
         return []
 
-    def to(self, device: torch.device) -> "Weighting":
-        """Move the method's learnable parameters to ``device`` in place (their identity is kept)."""
+    def to(self, device: torch.device) -> Weighting:
+        """Move the method's learnable parameters to ``device``
+        in place (their identity is kept).
+        """
         for p in self.parameters():
             p.data = p.data.to(device)
         return self
@@ -91,7 +95,9 @@ class Weighting:
         """Raise a ``ValueError`` if the method cannot work on these shared parameters (the training
         loop asks before its first step); every method can by default."""
 
-    def combine(self, losses: torch.Tensor, shared_parameters: Sequence[torch.nn.Parameter]) -> torch.Tensor | None:
+    def combine(
+        self, losses: torch.Tensor, shared_parameters: Sequence[torch.nn.Parameter]
+    ) -> torch.Tensor | None:
         """Accumulate the combined gradient into ``.grad``; return the ``(T,)`` weights applied."""
         raise NotImplementedError
 
@@ -119,44 +125,22 @@ class LossWeighting(Weighting):
 
     def combine(self, losses, shared_parameters=()):
         losses = self.check_losses(losses)
-        observed = distributed.mean_over_ranks(losses.detach())  # every process's losses (these alone without torchrun)
+        observed = distributed.mean_over_ranks(
+            losses.detach()
+        )  # every process's losses (these alone without torchrun)
         weights = self.step_weights(observed)
         if type(self).objective is LossWeighting.objective:
-            (weights * losses).sum().backward()  # the default objective, with the weights of every process's losses
+            (
+                weights * losses
+            ).sum().backward()  # the default objective, with the weights of every process's losses
         else:
-            self.objective(losses).backward()  # the method's own objective (e.g. uncertainty weighting's)
-        distributed.average_gradients(self.parameters())  # the method's own parameters (the model's: DDP)
+            self.objective(
+                losses
+            ).backward()  # the method's own objective (e.g. uncertainty weighting's)
+        distributed.average_gradients(
+            self.parameters()
+        )  # the method's own parameters (the model's: DDP)
         return weights
-
-
-def graph_parameters(output: torch.Tensor) -> list[torch.Tensor]:
-    """The leaf tensors that require grad and that ``output`` depends on (its parameters)."""
-    seen, leaves, stack = set(), [], [output.grad_fn]
-    while stack:
-        node = stack.pop()
-        if node is None or node in seen:
-            continue
-        seen.add(node)
-        variable = getattr(node, "variable", None)  # AccumulateGrad nodes hold their leaf
-        if variable is not None:
-            leaves.append(variable)
-        stack.extend(next_node for next_node, _ in node.next_functions)
-    return leaves
-
-
-def per_task_gradients(losses: torch.Tensor, parameters: Sequence[torch.Tensor]) -> torch.Tensor:
-    """Each task's gradient on ``parameters``, flattened: ``(T, P)``.
-
-    A task whose loss does not depend on some parameter gets zeros there.
-    """
-    rows = []
-    for loss in losses:
-        if not loss.requires_grad:
-            rows.append(torch.cat([p.new_zeros(p.numel()) for p in parameters]))
-            continue
-        grads = torch.autograd.grad(loss, list(parameters), retain_graph=True, allow_unused=True)
-        rows.append(torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1) for g, p in zip(grads, parameters)]))
-    return torch.stack(rows)  # (T, P)
 
 
 class GradientCombination(Weighting):
@@ -168,10 +152,15 @@ class GradientCombination(Weighting):
 
     def check_shared_parameters(self, shared_parameters):
         if not list(shared_parameters):
-            raise ValueError(f"`shared_parameters` must not be empty: {type(self).__name__} combines gradients on them "
-                             f"(independent networks share nothing).")
+            raise ValueError(
+                f"`shared_parameters` must not be empty: {type(self).__name__} combines gradients "
+                "on them "
+                f"(independent networks share nothing)."
+            )
 
-    def combine_gradients(self, grads: torch.Tensor, losses: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def combine_gradients(
+        self, grads: torch.Tensor, losses: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``grads (T, P)`` -> (combined direction ``(P,)``, effective weights ``(T,)`` or None)."""
         raise NotImplementedError
 
@@ -179,11 +168,15 @@ class GradientCombination(Weighting):
         losses = self.check_losses(losses)
         shared = list(shared_parameters)
         self.check_shared_parameters(shared)
-        grads = distributed.mean_over_ranks(per_task_gradients(losses, shared))  # (T, P), every process's batch
-        combined, weights = self.combine_gradients(grads, distributed.mean_over_ranks(losses.detach()))
+        grads = distributed.mean_over_ranks(
+            per_task_gradients(losses, shared)
+        )  # (T, P), every process's batch
+        combined, weights = self.combine_gradients(
+            grads, distributed.mean_over_ranks(losses.detach())
+        )
         offset = 0
         for p in shared:
-            g = combined[offset: offset + p.numel()].view_as(p)
+            g = combined[offset : offset + p.numel()].view_as(p)
             p.grad = g.clone() if p.grad is None else p.grad + g
             offset += p.numel()
         # Task-specific parameters: the plain gradient of their own task's loss.

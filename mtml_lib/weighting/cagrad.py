@@ -25,7 +25,9 @@ from .base import GradientCombination
 __all__ = ["CAGrad", "cagrad"]
 
 
-def cagrad(grads: torch.Tensor, c: float = 0.5, *, iterations: int = 30) -> tuple[torch.Tensor, torch.Tensor]:
+def cagrad(
+    grads: torch.Tensor, c: float = 0.5, *, iterations: int = 30
+) -> tuple[torch.Tensor, torch.Tensor]:
     """CAGrad's direction ``(P,)`` and its effective weights ``(T,)`` for ``grads (T, P)``."""
     num_tasks = grads.shape[0]
     gram = grads @ grads.T  # (T, T)
@@ -47,7 +49,7 @@ def cagrad(grads: torch.Tensor, c: float = 0.5, *, iterations: int = 30) -> tupl
         better = value < best_value
         best, best_value = torch.where(better, w, best), torch.where(better, value, best_value)
     gw_norm = (best @ gram @ best).clamp_min(1e-20).sqrt()
-    effective = (mean + radius / gw_norm * best) / (1 + c ** 2)
+    effective = (mean + radius / gw_norm * best) / (1 + c**2)
     return effective @ grads, effective
 
 

@@ -21,7 +21,9 @@ from .base import LossWeighting
 __all__ = ["DynamicWeightAverage", "dwa_weights"]
 
 
-def dwa_weights(previous: torch.Tensor, before_previous: torch.Tensor, temperature: float) -> torch.Tensor:
+def dwa_weights(
+    previous: torch.Tensor, before_previous: torch.Tensor, temperature: float
+) -> torch.Tensor:
     """DWA's weights from the last two epoch-average losses (each ``(K,)``).
 
     Example:
@@ -66,7 +68,9 @@ class DynamicWeightAverage(LossWeighting):
             self.epoch_losses = (self.epoch_losses + [self._sum / self._count])[-2:]
             self._sum, self._count = torch.zeros_like(self._sum), 0
             if len(self.epoch_losses) == 2:
-                self.weights = dwa_weights(self.epoch_losses[1], self.epoch_losses[0], self.temperature)
+                self.weights = dwa_weights(
+                    self.epoch_losses[1], self.epoch_losses[0], self.temperature
+                )
 
     def step_weights(self, losses):
         weights = self.loss_weights(losses)  # this step's losses count from the next epoch on
@@ -74,7 +78,12 @@ class DynamicWeightAverage(LossWeighting):
         return weights
 
     def state_dict(self) -> dict[str, Any]:
-        return {"weights": self.weights, "epoch_losses": self.epoch_losses, "sum": self._sum, "count": self._count}
+        return {
+            "weights": self.weights,
+            "epoch_losses": self.epoch_losses,
+            "sum": self._sum,
+            "count": self._count,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.weights, self.epoch_losses = state["weights"], list(state["epoch_losses"])

@@ -7,7 +7,8 @@ https://arxiv.org/abs/1711.02257
 With learnable weights :math:`w_i` and :math:`W` the last shared layer:
 
 * :math:`G_i = \lVert \nabla_W\, w_i \mathcal{L}_i \rVert`, :math:`\bar G = \mathrm{mean}_j G_j`;
-* :math:`r_i = \tilde L_i / \mathrm{mean}_j \tilde L_j` with :math:`\tilde L_i = \mathcal{L}_i(t)/\mathcal{L}_i(0)`
+* :math:`r_i = \tilde L_i / \mathrm{mean}_j \tilde L_j` with :math:`\tilde L_i =
+\mathcal{L}_i(t)/\mathcal{L}_i(0)`
   (a task that has learned less has a larger :math:`r_i`);
 * :math:`L_{grad} = \sum_i |G_i - \bar G\, r_i^{\alpha}|` with the target held constant;
   only the weights follow :math:`\nabla_w L_{grad}`, and they are renormalised to
@@ -68,9 +69,14 @@ class GradNorm(LossWeighting):
         """The last shared weight matrix (the layer GradNorm measures gradients on)."""
         matrices = [p for p in shared_parameters if p.ndim >= 2]
         if not matrices:
-            raise ValueError("GradNorm needs a shared weight matrix (a parameter of 2 or more dimensions) to measure "
-                             "the tasks' gradients on: `shared_parameters` holds none (independent networks share "
-                             "nothing; the stacked experts of mmoe and moe keep their weights in one flat vector).")
+            raise ValueError(
+                "GradNorm needs a shared weight matrix (a parameter of 2 or more dimensions) to "
+                "measure "
+                "the tasks' gradients on: `shared_parameters` holds none (independent networks "
+                "share "
+                "nothing; the stacked experts of mmoe and moe keep their weights in one flat "
+                "vector)."
+            )
         return matrices[-1]
 
     def check_shared_parameters(self, shared_parameters):
@@ -79,16 +85,22 @@ class GradNorm(LossWeighting):
     def combine(self, losses, shared_parameters):
         losses = self.check_losses(losses)
         self._renormalise()
-        observed = distributed.mean_over_ranks(losses.detach())  # every process's losses (these alone without torchrun)
+        observed = distributed.mean_over_ranks(
+            losses.detach()
+        )  # every process's losses (these alone without torchrun)
         if self.initial_losses is None:
             self.initial_losses = observed.clone()
         layer = self.last_shared_layer(list(shared_parameters))
-        rows = torch.stack([torch.autograd.grad(loss, layer, retain_graph=True)[0].reshape(-1) for loss in losses])
-        norms = distributed.mean_over_ranks(rows).norm(dim=1)  # ||grad_W L_i|| on every process's batch, (T,)
+        rows = torch.stack(
+            [torch.autograd.grad(loss, layer, retain_graph=True)[0].reshape(-1) for loss in losses]
+        )
+        norms = distributed.mean_over_ranks(rows).norm(
+            dim=1
+        )  # ||grad_W L_i|| on every process's batch, (T,)
         gradient_norms = self.weights * norms  # G_i = ||grad_W w_i L_i|| = w_i ||grad_W L_i||
         ratio = observed / self.initial_losses.to(losses.device)
         relative = ratio / ratio.mean()
-        target = (gradient_norms.mean() * relative ** self.alpha).detach()
+        target = (gradient_norms.mean() * relative**self.alpha).detach()
         balance_loss = (gradient_norms - target).abs().sum()
         self.weights.grad = torch.autograd.grad(balance_loss, self.weights)[0]
         weights = self.weights.detach().clone()

@@ -8,7 +8,8 @@ Find :math:`\alpha \in \Delta^T` minimising :math:`\lVert \sum_i \alpha_i g_i \r
 and step along :math:`d = \sum_i \alpha_i g_i`, a direction that decreases every
 task's loss (when :math:`d \ne 0`, it makes a non-negative inner product with every
 :math:`g_i`). Two tasks have a closed form,
-:math:`\alpha_1 = \mathrm{clip}\big(\frac{(g_2 - g_1) \cdot g_2}{\lVert g_1 - g_2 \rVert^2}, 0, 1\big)`;
+:math:`\alpha_1 = \mathrm{clip}\big(\frac{(g_2 - g_1) \cdot g_2}{\lVert g_1 - g_2 \rVert^2}, 0,
+1\big)`;
 more tasks use pairwise Frank-Wolfe on the Gram matrix :math:`G = g g^\top` (each
 step moves weight from the worst task in the support to the best one, with an exact
 line search; it converges linearly on the simplex, where plain Frank-Wolfe crawls).
@@ -24,8 +25,11 @@ from .base import GradientCombination
 __all__ = ["MGDA", "min_norm_weights"]
 
 
-def min_norm_weights(grads: torch.Tensor, *, max_iter: int = 100, tolerance: float = 1e-7) -> torch.Tensor:
-    """The :math:`\\alpha \\in \\Delta^T` minimising :math:`\\lVert \\alpha^\\top g \\rVert` for ``grads (T, P)``.
+def min_norm_weights(
+    grads: torch.Tensor, *, max_iter: int = 100, tolerance: float = 1e-7
+) -> torch.Tensor:
+    """The :math:`\\alpha \\in \\Delta^T` minimising :math:`\\lVert \\alpha^\\top g \\rVert` for
+    ``grads (T, P)``.
 
     Example:
         >>> import torch
@@ -45,12 +49,16 @@ def min_norm_weights(grads: torch.Tensor, *, max_iter: int = 100, tolerance: flo
     for _ in range(max_iter):
         g_alpha = gram @ alpha  # (T,): g_t . v for v = alpha^T g
         toward = int(torch.argmin(g_alpha))
-        away = int(torch.argmax(torch.where(alpha > 0, g_alpha, torch.full_like(g_alpha, -torch.inf))))
+        away = int(
+            torch.argmax(torch.where(alpha > 0, g_alpha, torch.full_like(g_alpha, -torch.inf)))
+        )
         gap = g_alpha[away] - g_alpha[toward]
         if toward == away or float(gap) <= tolerance * float(scale):
             break
         # Exact line search of ||v + s (g_toward - g_away)||^2 over s in [0, alpha_away].
-        curvature = (gram[toward, toward] - 2 * gram[toward, away] + gram[away, away]).clamp_min(1e-20)
+        curvature = (gram[toward, toward] - 2 * gram[toward, away] + gram[away, away]).clamp_min(
+            1e-20
+        )
         step = torch.minimum(gap / curvature, alpha[away])
         alpha = alpha.clone()
         alpha[toward] += step

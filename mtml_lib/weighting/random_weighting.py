@@ -39,7 +39,9 @@ class RandomWeighting(LossWeighting):
         return self._last.to(losses.device, losses.dtype)
 
     def step_weights(self, losses):
-        self._last = self.num_tasks * torch.softmax(torch.randn(self.num_tasks, generator=self.generator), dim=0)
+        self._last = self.num_tasks * torch.softmax(
+            torch.randn(self.num_tasks, generator=self.generator), dim=0
+        )
         return self.loss_weights(losses)
 
     def state_dict(self) -> dict[str, Any]:

@@ -28,11 +28,21 @@ class StaticWeighting(LossWeighting):
 
     def __init__(self, *, num_tasks: int, weights: Sequence[float]):
         super().__init__(num_tasks=num_tasks)
-        if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence) and not isinstance(weights, torch.Tensor):
-            raise TypeError(f"`weights` must be a sequence of {num_tasks} numbers; got {weights!r}.")
-        values = [check_float(f"weights[{i}]", float(w), minimum=0.0) for i, w in enumerate(weights)]
+        if (
+            isinstance(weights, (str, bytes))
+            or not isinstance(weights, Sequence)
+            and not isinstance(weights, torch.Tensor)
+        ):
+            raise TypeError(
+                f"`weights` must be a sequence of {num_tasks} numbers; got {weights!r}."
+            )
+        values = [
+            check_float(f"weights[{i}]", float(w), minimum=0.0) for i, w in enumerate(weights)
+        ]
         if len(values) != self.num_tasks:
-            raise ValueError(f"`weights` must hold one weight per task ({self.num_tasks}); got {len(values)}.")
+            raise ValueError(
+                f"`weights` must hold one weight per task ({self.num_tasks}); got {len(values)}."
+            )
         if not any(values):
             raise ValueError(f"`weights` must not all be zero; got {values!r}.")
         self.weights = torch.tensor(values)

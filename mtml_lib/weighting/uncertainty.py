@@ -50,7 +50,9 @@ class UncertaintyWeighting(LossWeighting):
     def set_kinds(self, kinds: str | Sequence[str]) -> None:
         kinds = [kinds] * self.num_tasks if isinstance(kinds, str) else list(kinds)
         if len(kinds) != self.num_tasks:
-            raise ValueError(f"`kinds` must name one kind per task ({self.num_tasks}); got {len(kinds)}.")
+            raise ValueError(
+                f"`kinds` must name one kind per task ({self.num_tasks}); got {len(kinds)}."
+            )
         for i, kind in enumerate(kinds):
             check_choice(f"kinds[{i}]", kind, ("regression", "classification"))
         self.kinds = kinds
@@ -65,7 +67,11 @@ class UncertaintyWeighting(LossWeighting):
 
     def loss_weights(self, losses: torch.Tensor) -> torch.Tensor:
         self.check_losses(losses)
-        return (self.factor.to(losses.device) * torch.exp(-self.log_variance)).detach().to(losses.dtype)
+        return (
+            (self.factor.to(losses.device) * torch.exp(-self.log_variance))
+            .detach()
+            .to(losses.dtype)
+        )
 
     def objective(self, losses: torch.Tensor) -> torch.Tensor:
         s = self.log_variance

@@ -49,7 +49,14 @@ class WorstCaseWeighting(LossWeighting):
     name = "worst_case"
     requires_all_tasks = True
 
-    def __init__(self, *, num_tasks: int, mode: str = "softmax", temperature: float = 0.1, step_size: float = 0.05):
+    def __init__(
+        self,
+        *,
+        num_tasks: int,
+        mode: str = "softmax",
+        temperature: float = 0.1,
+        step_size: float = 0.05,
+    ):
         super().__init__(num_tasks=num_tasks)
         self.mode = check_choice("mode", mode, ("softmax", "exponentiated", "max"))
         self.temperature = check_float("temperature", temperature, minimum=0.0, strict_minimum=True)
@@ -59,7 +66,9 @@ class WorstCaseWeighting(LossWeighting):
     def loss_weights(self, losses: torch.Tensor) -> torch.Tensor:
         self.check_losses(losses)
         if self.mode == "max":
-            return self.num_tasks * torch.nn.functional.one_hot(losses.argmax(), self.num_tasks).to(losses.dtype)
+            return self.num_tasks * torch.nn.functional.one_hot(losses.argmax(), self.num_tasks).to(
+                losses.dtype
+            )
         if self.mode == "softmax":
             return self.num_tasks * torch.softmax(losses.detach() / self.temperature, dim=0)
         return self.num_tasks * self.q.to(losses.device, losses.dtype)

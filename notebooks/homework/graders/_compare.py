@@ -15,8 +15,13 @@ def shape(value):
 
 def close(a, b, tol=1e-5):
     a, b = flat(a), flat(b)
-    return len(a) == len(b) and all(isinstance(x, (int, float)) and isinstance(y, (int, float)) and math.isfinite(x)
-                                    and abs(x - y) <= tol * (1 + abs(y)) for x, y in zip(a, b))
+    return len(a) == len(b) and all(
+        isinstance(x, (int, float))
+        and isinstance(y, (int, float))
+        and math.isfinite(x)
+        and abs(x - y) <= tol * (1 + abs(y))
+        for x, y in zip(a, b)
+    )
 
 
 def finite(value):

@@ -1,4 +1,4 @@
-"""Trusted grader of HW1 (instructor only: never released). See mtml_lib.grading.trusted.
+"""Trusted grader of HW1 (instructor only: never released). See mtml_lib.homework.regrade.
 
 Probes run in the untrusted process on the submission's objects and return raw data;
 checks compare that data with the reference solution's, in plain Python.
@@ -22,11 +22,17 @@ def probe_multihead(ns):
     x = torch.randn(6, 4, generator=torch.Generator().manual_seed(1))
     task_id = torch.tensor([0, 1, 2, 2, 1, 0])
     out = model(x, task_id)
-    alone = torch.cat([model(x[i:i + 1], task_id[i:i + 1]) for i in range(6)])
+    alone = torch.cat([model(x[i : i + 1], task_id[i : i + 1]) for i in range(6)])
     shared = {id(p) for p in model.shared_parameters()}
     out[task_id == 0].sum().backward()
-    params = [{"shared": id(p) in shared, "numel": p.numel(),
-               "grad": 0.0 if p.grad is None else float(p.grad.abs().sum())} for p in model.parameters()]
+    params = [
+        {
+            "shared": id(p) in shared,
+            "numel": p.numel(),
+            "grad": 0.0 if p.grad is None else float(p.grad.abs().sum()),
+        }
+        for p in model.parameters()
+    ]
     return {"out": out.detach(), "alone": alone.detach(), "params": params}
 
 
@@ -49,7 +55,14 @@ def probe_film(ns):
             p[1].add_(torch.randn(p.shape[1], generator=g))
             moved.append(film(x, tasks))
             p[1].copy_(saved)
-    return {"first": first, "last": last, "shapes": shapes, "base": base, "moved": moved, "tasks": tasks}
+    return {
+        "first": first,
+        "last": last,
+        "shapes": shapes,
+        "base": base,
+        "moved": moved,
+        "tasks": tasks,
+    }
 
 
 def probe_uncertainty(ns):
@@ -67,30 +80,54 @@ def probe_uncertainty(ns):
     theta = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
     second = ns["MyUncertaintyWeighting"](num_tasks=2)
     applied = second.combine(torch.stack([theta[0] ** 2, 3 * theta[1] ** 2]), [theta])
-    return {"start": start, "trainable": trainable, "value": float(value), "s_grad": s.grad, "losses_grad": losses.grad,
-            "weights": weights.detach(), "weights_need_grad": bool(weights.requires_grad), "applied": applied.detach(),
-            "theta_grad": theta.grad}
+    return {
+        "start": start,
+        "trainable": trainable,
+        "value": float(value),
+        "s_grad": s.grad,
+        "losses_grad": losses.grad,
+        "weights": weights.detach(),
+        "weights_need_grad": bool(weights.requires_grad),
+        "applied": applied.detach(),
+        "theta_grad": theta.grad,
+    }
 
 
 def probe_experiment(ns):
     import torch
 
     from mtml_lib.data.multitask import MultiTaskDataset
-    from mtml_lib.data.synthetic import related_sinusoids
+    from mtml_lib.data.sinusoids import related_sinusoids
     from mtml_lib.training import fit
 
     returned = ns["run_experiment"](steps=EXPERIMENT_STEPS, seed=0)
     train = MultiTaskDataset.sample(related_sinusoids(4, relatedness=-0.5), 50, generator=0)
-    test = MultiTaskDataset.sample(related_sinusoids(4, relatedness=-0.5, noise=0.0), 500, generator=1)
+    test = MultiTaskDataset.sample(
+        related_sinusoids(4, relatedness=-0.5, noise=0.0), 500, generator=1
+    )
     independent = {}
     for name, cls in (("multihead", ns["MultiHeadModel"]), ("film", ns["FiLMModel"])):
         torch.manual_seed(0)
         model = cls(in_features=1, out_features=1, num_tasks=4, hidden=64)
-        history = fit(model, train, ns["MyUncertaintyWeighting"](num_tasks=4), steps=EXPERIMENT_STEPS, lr=3e-3,
-                      batch_size=32, device="cpu", generator=0, eval_data=test, progress=False)
+        history = fit(
+            model,
+            train,
+            ns["MyUncertaintyWeighting"](num_tasks=4),
+            steps=EXPERIMENT_STEPS,
+            lr=3e-3,
+            batch_size=32,
+            device="cpu",
+            generator=0,
+            eval_data=test,
+            progress=False,
+        )
         independent[name] = sum(history.final_metrics) / 4
-    return {"returned": {k: (v if isinstance(v, float) else repr(v)) for k, v in dict(returned).items()},
-            "independent": independent}
+    return {
+        "returned": {
+            k: (v if isinstance(v, float) else repr(v)) for k, v in dict(returned).items()
+        },
+        "independent": independent,
+    }
 
 
 PROBES = {
@@ -106,7 +143,9 @@ def output_shape(got, ref):
 
 
 def rows_independent(got, ref):
-    return close(got["out"], got["alone"], 1e-5), "a row's output must not depend on the rest of the batch"
+    return close(
+        got["out"], got["alone"], 1e-5
+    ), "a row's output must not depend on the rest of the batch"
 
 
 def shared_is_the_trunk(got, ref):
@@ -119,11 +158,15 @@ def shared_is_the_trunk(got, ref):
 def heads_are_separate(got, ref):
     trained = sum(p["numel"] for p in got["params"] if not p["shared"] and p["grad"] > 0)
     want = sum(p["numel"] for p in ref["params"] if not p["shared"] and p["grad"] > 0)
-    return trained == want and all(p["grad"] > 0 for p in got["params"] if p["shared"]), "task 0 must train only its head"
+    return trained == want and all(
+        p["grad"] > 0 for p in got["params"] if p["shared"]
+    ), "task 0 must train only its head"
 
 
 def film_starts_shared(got, ref):
-    return shape(got["first"]) == [5, 2] and close(got["first"], got["last"], 1e-5), "gamma = 1, beta = 0 at the start"
+    return shape(got["first"]) == [5, 2] and close(
+        got["first"], got["last"], 1e-5
+    ), "gamma = 1, beta = 0 at the start"
 
 
 def film_shapes(got, ref):
@@ -137,45 +180,75 @@ def film_routes(got, ref):
     for moved in got["moved"]:
         ok = ok and close([moved[i] for i in other], [got["base"][i] for i in other], 1e-5)
         ok = ok and not close([moved[i] for i in mine], [got["base"][i] for i in mine], 1e-4)
-    return ok, "each gamma and beta of every layer must act on its own task's rows, and only on them"
+    return (
+        ok,
+        "each gamma and beta of every layer must act on its own task's rows, and only on them",
+    )
 
 
 def uncertainty_value(got, ref):
-    ok = close(got["start"], [0.0, 0.0]) and got["trainable"] and close(got["value"], ref["value"], 1e-5)
+    ok = (
+        close(got["start"], [0.0, 0.0])
+        and got["trainable"]
+        and close(got["value"], ref["value"], 1e-5)
+    )
     return ok, "s starts at 0, is trainable, and the objective follows the formula"
 
 
 def uncertainty_gradients(got, ref):
-    return close(got["s_grad"], ref["s_grad"]) and close(got["losses_grad"], ref["losses_grad"]), \
-        "the objective's gradients with respect to s and to the losses"
+    return close(got["s_grad"], ref["s_grad"]) and close(
+        got["losses_grad"], ref["losses_grad"]
+    ), "the objective's gradients with respect to s and to the losses"
 
 
 def uncertainty_interface(got, ref):
-    ok = close(got["weights"], ref["weights"]) and not got["weights_need_grad"] and \
-        close(got["applied"], ref["applied"]) and close(got["theta_grad"], ref["theta_grad"])
+    ok = (
+        close(got["weights"], ref["weights"])
+        and not got["weights_need_grad"]
+        and close(got["applied"], ref["applied"])
+        and close(got["theta_grad"], ref["theta_grad"])
+    )
     return ok, "loss_weights() and the training loop's combine() with your method"
 
 
 def experiment_returns(got, ref):
     values = got["returned"]
-    ok = set(values) == {"multihead", "film"} and all(isinstance(v, float) and 0 < v < MSE_BAND for v in values.values())
+    ok = set(values) == {"multihead", "film"} and all(
+        isinstance(v, float) and 0 < v < MSE_BAND for v in values.values()
+    )
     return ok, f"run_experiment returns both models' mean test MSE (expected below {MSE_BAND})"
 
 
 def experiment_trains(got, ref):
     ok = all(0 < got["independent"][k] < MSE_BAND for k in ("multihead", "film"))
-    return ok, f"your models and weighting, trained by the grader, reach a mean test MSE below {MSE_BAND}"
+    return (
+        ok,
+        f"your models and weighting, trained by the grader, reach a mean test MSE below {MSE_BAND}",
+    )
 
 
 CHECKS = {
-    "test_multihead": [(1, output_shape), (1, rows_independent), (0.5, shared_is_the_trunk), (0.5, heads_are_separate)],
+    "test_multihead": [
+        (1, output_shape),
+        (1, rows_independent),
+        (0.5, shared_is_the_trunk),
+        (0.5, heads_are_separate),
+    ],
     "test_film": [(1, film_starts_shared), (1, film_shapes), (1, film_routes)],
-    "test_uncertainty": [(1, uncertainty_value), (1, uncertainty_gradients), (1, uncertainty_interface)],
+    "test_uncertainty": [
+        (1, uncertainty_value),
+        (1, uncertainty_gradients),
+        (1, uncertainty_interface),
+    ],
     "test_experiment": [(1, experiment_returns), (1, experiment_trains)],
 }
 
-_LIBRARY_UNCERTAINTY = [r"(?<!My)UncertaintyWeighting", r"weighting\.uncertainty", r"""get_weighting\(\s*["']uncertainty"""]
-_LIBRARY_MODELS = [r"conditioning\s+import|models\.conditioning|get_conditioned_model"]
+_LIBRARY_UNCERTAINTY = [
+    r"(?<!My)UncertaintyWeighting",
+    r"weighting\.uncertainty",
+    r"""get_weighting\(\s*["']uncertainty""",
+]
+_LIBRARY_MODELS = [r"conditioning\s+import|models\.conditioning|get_conditioning"]
 FORBIDDEN = {
     "test_multihead": _LIBRARY_MODELS,
     "test_film": _LIBRARY_MODELS,

@@ -1,4 +1,4 @@
-"""Trusted grader of HW2 (instructor only: never released). See mtml_lib.grading.trusted."""
+"""Trusted grader of HW2 (instructor only: never released). See mtml_lib.homework.regrade."""
 
 import pathlib
 import sys
@@ -7,7 +7,9 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _compare import close, finite, shape  # noqa: E402
 
 TRAIN_STEPS = 3000
-ACCURACY_BAND = 0.7  # 1-shot 2-way after 3,000 steps: the reference reaches about 0.95; chance is 0.5
+ACCURACY_BAND = (
+    0.7  # 1-shot 2-way after 3,000 steps: the reference reaches about 0.95; chance is 0.5
+)
 
 
 def _id_dataset():
@@ -26,11 +28,17 @@ def probe_make_batch(ns):
 
     from mtml_lib.data.episodes import EpisodeSampler
 
-    episode = EpisodeSampler(_id_dataset(), n_way=3, k_shot=2, n_query=1, batch_size=40, generator=0).sample()
+    episode = EpisodeSampler(
+        _id_dataset(), n_way=3, k_shot=2, n_query=1, batch_size=40, generator=0
+    ).sample()
     images, labels = ns["make_batch"](episode, torch.Generator().manual_seed(0))
-    return {"classes": (images[..., 0] * 100).round(), "instances": (images[..., 1] * 100).round(), "labels": labels,
-            "images_shape": list(images.shape),
-            "query_classes_by_label": (episode.query_x[:, :, 0, 0, 0] * 100).round()}
+    return {
+        "classes": (images[..., 0] * 100).round(),
+        "instances": (images[..., 1] * 100).round(),
+        "labels": labels,
+        "images_shape": list(images.shape),
+        "query_classes_by_label": (episode.query_x[:, :, 0, 0, 0] * 100).round(),
+    }
 
 
 def probe_mann(ns):
@@ -40,15 +48,20 @@ def probe_mann(ns):
     model = ns["MANN"](num_classes=3, samples_per_class=2)
     g = torch.Generator().manual_seed(1)
     images = torch.rand(4, 3, 3, 784, generator=g)
-    labels = torch.nn.functional.one_hot(torch.stack([torch.randperm(3, generator=g) for _ in range(12)]).view(4, 3, 3),
-                                         3).float()
+    labels = torch.nn.functional.one_hot(
+        torch.stack([torch.randperm(3, generator=g) for _ in range(12)]).view(4, 3, 3), 3
+    ).float()
     base = model(images, labels).detach()
     query = labels.clone()
     query[:, -1] = torch.roll(query[:, -1], 1, dims=-1)
     support = labels.clone()
     support[:, 0] = torch.roll(support[:, 0], 1, dims=-1)
-    return {"base": base, "query_changed": model(images, query).detach(), "support_changed": model(images, support).detach(),
-            "parameters": sorted(p.numel() for p in model.parameters())}
+    return {
+        "base": base,
+        "query_changed": model(images, query).detach(),
+        "support_changed": model(images, support).detach(),
+        "parameters": sorted(p.numel() for p in model.parameters()),
+    }
 
 
 def probe_query_loss(ns):
@@ -58,11 +71,15 @@ def probe_query_loss(ns):
     values = []
     for rows, n in ((3, 4), (2, 5)):
         logits = torch.randn(5, rows, n, n, generator=g)
-        onehot = torch.nn.functional.one_hot(torch.stack([torch.randperm(n, generator=g) for _ in range(5 * rows)])
-                                             .view(5, rows, n), n).float()
+        onehot = torch.nn.functional.one_hot(
+            torch.stack([torch.randperm(n, generator=g) for _ in range(5 * rows)]).view(5, rows, n),
+            n,
+        ).float()
         changed = logits.clone()
         changed[:, :-1] += 10 * torch.randn(5, rows - 1, n, n, generator=g)
-        values.append([float(ns["query_loss"](logits, onehot)), float(ns["query_loss"](changed, onehot))])
+        values.append(
+            [float(ns["query_loss"](logits, onehot)), float(ns["query_loss"](changed, onehot))]
+        )
     return values
 
 
@@ -79,18 +96,29 @@ PROBES = {
 
 
 def layout_shape(got, ref):
-    return got["images_shape"] == [40, 3, 3, 784] and shape(got["labels"]) == [40, 3, 3, 3], "(B, K+1, N, 784) and (B, K+1, N, N)"
+    return got["images_shape"] == [40, 3, 3, 784] and shape(got["labels"]) == [
+        40,
+        3,
+        3,
+        3,
+    ], "(B, K+1, N, 784) and (B, K+1, N, N)"
 
 
 def labels_one_hot_in_order(got, ref):
     one_hot = all(sorted(row) == [0.0, 0.0, 1.0] for b in got["labels"] for r in b for row in r)
-    support_order = all(row.index(1.0) == n for b in got["labels"] for r in b[:2] for n, row in enumerate(r))
+    support_order = all(
+        row.index(1.0) == n for b in got["labels"] for r in b[:2] for n, row in enumerate(r)
+    )
     return one_hot and support_order, "one-hot labels; support rows in label order"
 
 
 def support_consistent(got, ref):
-    ok = all(got["classes"][b][0][n] == got["classes"][b][1][n] == got["query_classes_by_label"][b][n]
-             and got["instances"][b][0][n] != got["instances"][b][1][n] for b in range(40) for n in range(3))
+    ok = all(
+        got["classes"][b][0][n] == got["classes"][b][1][n] == got["query_classes_by_label"][b][n]
+        and got["instances"][b][0][n] != got["instances"][b][1][n]
+        for b in range(40)
+        for n in range(3)
+    )
     return ok, "row k holds the k-th support image of every class, in label order"
 
 
@@ -100,12 +128,19 @@ def query_row(got, ref):
         order = [row.index(1.0) for row in got["labels"][b][2]]
         permuted &= sorted(order) == [0, 1, 2]
         shuffled |= order != [0, 1, 2]
-        consistent &= all(got["classes"][b][2][n] == got["query_classes_by_label"][b][order[n]] for n in range(3))
-    return permuted and shuffled and consistent, "the query row: every class once, in a random order, with its label"
+        consistent &= all(
+            got["classes"][b][2][n] == got["query_classes_by_label"][b][order[n]] for n in range(3)
+        )
+    return (
+        permuted and shuffled and consistent,
+        "the query row: every class once, in a random order, with its label",
+    )
 
 
 def mann_shape(got, ref):
-    return shape(got["base"]) == [4, 3, 3, 3] and finite(got["base"]), "predictions of shape (B, K+1, N, N)"
+    return shape(got["base"]) == [4, 3, 3, 3] and finite(
+        got["base"]
+    ), "predictions of shape (B, K+1, N, N)"
 
 
 def mann_size(got, ref):
@@ -113,16 +148,22 @@ def mann_size(got, ref):
 
 
 def mann_hides_query_labels(got, ref):
-    return close(got["base"], got["query_changed"], 1e-6), "the query labels must not reach the model"
+    return close(
+        got["base"], got["query_changed"], 1e-6
+    ), "the query labels must not reach the model"
 
 
 def mann_reads_support_labels(got, ref):
     last = lambda x: [episode[-1] for episode in x]  # noqa: E731
-    return not close(last(got["base"]), last(got["support_changed"]), 1e-4), "the support labels must reach the model"
+    return not close(
+        last(got["base"]), last(got["support_changed"]), 1e-4
+    ), "the support labels must reach the model"
 
 
 def loss_value(got, ref):
-    return close([v[0] for v in got], [v[0] for v in ref], 1e-5), "the cross-entropy of the query row"
+    return close(
+        [v[0] for v in got], [v[0] for v in ref], 1e-5
+    ), "the cross-entropy of the query row"
 
 
 def loss_ignores_support(got, ref):
@@ -131,19 +172,31 @@ def loss_ignores_support(got, ref):
 
 def training_reaches_band(got, ref):
     accuracy = got["accuracy"]
-    return isinstance(accuracy, float) and ACCURACY_BAND < accuracy <= 1.0, \
-        f"1-shot 2-way after {TRAIN_STEPS} steps: test accuracy above {ACCURACY_BAND}"
+    return (
+        isinstance(accuracy, float) and ACCURACY_BAND < accuracy <= 1.0,
+        f"1-shot 2-way after {TRAIN_STEPS} steps: test accuracy above {ACCURACY_BAND}",
+    )
 
 
 CHECKS = {
-    "test_make_batch": [(0.5, layout_shape), (0.5, labels_one_hot_in_order), (1, support_consistent), (1, query_row)],
-    "test_mann": [(1, mann_shape), (1, mann_size), (1, mann_hides_query_labels), (1, mann_reads_support_labels)],
+    "test_make_batch": [
+        (0.5, layout_shape),
+        (0.5, labels_one_hot_in_order),
+        (1, support_consistent),
+        (1, query_row),
+    ],
+    "test_mann": [
+        (1, mann_shape),
+        (1, mann_size),
+        (1, mann_hides_query_labels),
+        (1, mann_reads_support_labels),
+    ],
     "test_query_loss": [(1, loss_value), (1, loss_ignores_support)],
     "test_train": [(3, training_reaches_band)],
 }
 
 _LIBRARY_LAYOUT = [r"homework_layout|sample_homework"]
-_LIBRARY_LEARNER = [r"LSTMMemory|get_blackbox_learner|models\.blackbox"]
+_LIBRARY_LEARNER = [r"LSTMMemory|get_blackbox|models\.blackbox"]
 FORBIDDEN = {
     "test_make_batch": _LIBRARY_LAYOUT,
     "test_mann": _LIBRARY_LEARNER,

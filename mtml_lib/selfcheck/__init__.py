@@ -4,10 +4,11 @@ A self-check runs the student's code against a reference and prints one line:
 ``[ok]``, ``[not yet]`` (the exercise still raises NotImplementedError), or
 ``[wrong]`` with a hint. It never raises, so a notebook keeps running.
 
-Each notebook's checks live in their own module (``grading.tasks`` for
-notebook 01, ...) and return nothing: the printed line is the feedback (a
-returned value would also be echoed by the notebook). These are learning aids, not the autograder: homework is
-graded by nbgrader with hidden tests.
+Each notebook's checks live in their own module (:mod:`.tasks` for notebook 01,
+:mod:`.conditioning` for 02, :mod:`.objective`, :mod:`.challenges`, :mod:`.meta`,
+:mod:`.blackbox`) and return nothing: the printed line is the feedback (a returned
+value would also be echoed by the notebook). These are learning aids for the lab
+notebooks; homework is graded by :mod:`mtml_lib.homework`.
 
 Example:
     >>> def attempt():
@@ -32,12 +33,15 @@ def run_check(title: str, check: Callable[[], None]) -> bool:
     try:
         check()
     except NotImplementedError:
-        print(f"[not yet] {title}: replace `raise NotImplementedError()` with your code, then run this cell again.")
+        print(
+            f"[not yet] {title}: replace `raise NotImplementedError()` with your code, then run "
+            "this cell again."
+        )
         return False
     except AssertionError as error:
         print(f"[wrong] {title}: {error}")
         return False
-    except Exception as error:  # any bug in student code becomes feedback, not a crash
+    except Exception as error:  # noqa: BLE001 - any bug in student code becomes feedback, not a crash
         print(f"[wrong] {title}: your code raised {type(error).__name__}: {error}")
         return False
     print(f"[ok] {title}")

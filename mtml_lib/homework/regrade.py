@@ -35,6 +35,7 @@ Example (a grader module defines ``PROBES``, ``CHECKS`` and optionally ``FORBIDD
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -44,7 +45,6 @@ import subprocess
 import sys
 import tempfile
 import types
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +54,9 @@ _MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 
 
 def load_spec(path: str | os.PathLike) -> types.ModuleType:
-    """Import a grader module (``PROBES``, ``CHECKS``, optional ``FORBIDDEN``, ``SETUP``) from a file."""
+    """Import a grader module (``PROBES``, ``CHECKS``,
+    optional ``FORBIDDEN``, ``SETUP``) from a file.
+    """
     path = pathlib.Path(path)
     spec = importlib.util.spec_from_file_location(f"mtml_grader_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
@@ -66,7 +68,8 @@ def load_spec(path: str | os.PathLike) -> types.ModuleType:
 
 
 def submission_cells(notebook_path: str | os.PathLike) -> list[dict]:
-    """The code cells of a notebook with their nbgrader role: ``{"id", "source", "test", "solution", "skip"}``.
+    """The code cells of a notebook with their nbgrader role: ``{"id", "source", "test",
+    "solution", "skip"}``.
 
     Test cells (nbgrader ``grade`` without ``solution``) are marked, and so are cells
     tagged ``grader-skip`` (long training runs whose outcome a probe checks itself).
@@ -78,14 +81,20 @@ def submission_cells(notebook_path: str | os.PathLike) -> list[dict]:
             continue
         meta = cell.get("metadata", {})
         nbgrader = meta.get("nbgrader", {})
-        source = "".join(cell.get("source", "")) if isinstance(cell.get("source"), list) else cell.get("source", "")
-        cells.append({
-            "id": nbgrader.get("grade_id", f"cell-{index}"),
-            "source": source,
-            "test": bool(nbgrader.get("grade")) and not nbgrader.get("solution"),
-            "solution": bool(nbgrader.get("solution")),
-            "skip": "grader-skip" in meta.get("tags", []),
-        })
+        source = (
+            "".join(cell.get("source", ""))
+            if isinstance(cell.get("source"), list)
+            else cell.get("source", "")
+        )
+        cells.append(
+            {
+                "id": nbgrader.get("grade_id", f"cell-{index}"),
+                "source": source,
+                "test": bool(nbgrader.get("grade")) and not nbgrader.get("solution"),
+                "solution": bool(nbgrader.get("solution")),
+                "skip": "grader-skip" in meta.get("tags", []),
+            }
+        )
     return cells
 
 
@@ -93,17 +102,19 @@ def submission_cells(notebook_path: str | os.PathLike) -> list[dict]:
 
 
 def _child(notebook: str, grader: str, out: str, cell_timeout: int, probe_timeout: int) -> None:
-    """Entry point of the untrusted process (``python -m mtml_lib.grading.trusted``)."""
+    """Entry point of the untrusted process (started by :func:`run_probes`)."""
     import signal
 
-    class Timeout(BaseException):  # not an Exception: a submission's `except Exception` cannot swallow it
+    class Timeout(
+        BaseException
+    ):  # not an Exception: a submission's `except Exception` cannot swallow it
         pass
 
     def alarm(signum, frame):
         raise Timeout()
 
     signal.signal(signal.SIGALRM, alarm)
-    sink = open(os.devnull, "w")
+    sink = open(os.devnull, "w")  # noqa: SIM115 - the process's output for the rest of its life
     sys.stdout = sys.stderr = sink  # a submission that prints megabytes prints them nowhere
     spec = load_spec(grader)  # imported before any submission code runs
     namespace: dict[str, Any] = {"__name__": "__main__"}
@@ -148,8 +159,14 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"a probe must return plain data; got {type(value).__name__}.")
 
 
-def run_probes(notebook: str | os.PathLike, grader: str | os.PathLike, *, cell_timeout: int = 60,
-               probe_timeout: int = 120, total_timeout: int = 900) -> dict:
+def run_probes(
+    notebook: str | os.PathLike,
+    grader: str | os.PathLike,
+    *,
+    cell_timeout: int = 60,
+    probe_timeout: int = 120,
+    total_timeout: int = 900,
+) -> dict:
     """Run a notebook's code and the grader's probes in a fresh, separate Python; return the data.
 
     The child runs in a temporary working folder holding only a copy of the notebook.
@@ -162,13 +179,22 @@ def run_probes(notebook: str | os.PathLike, grader: str | os.PathLike, *, cell_t
         out = pathlib.Path(tmp) / "probes.json"
         env = {k: v for k, v in os.environ.items() if not k.startswith("JPY_")}
         env["MTML_AUTOGRADE"] = "1"
-        code = ("import sys; from mtml_lib.grading.trusted import _child; "
-                f"_child({str(copy)!r}, {str(grader)!r}, {str(out)!r}, {cell_timeout}, {probe_timeout})")
-        try:
-            subprocess.run([sys.executable, "-c", code], cwd=tmp, env=env, timeout=total_timeout,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        except subprocess.TimeoutExpired:
-            pass
+        code = (
+            "import sys; from mtml_lib.homework.regrade import _child; "
+            f"_child({str(copy)!r}, {str(grader)!r}, {str(out)!r}, {cell_timeout}, {probe_timeout})"
+        )
+        with contextlib.suppress(
+            subprocess.TimeoutExpired
+        ):  # an overrun reports every part as failed
+            subprocess.run(
+                [sys.executable, "-c", code],
+                cwd=tmp,
+                env=env,
+                timeout=total_timeout,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
         if not out.exists():
             return {"cells": {}, "parts": {}, "crashed": True}
         return json.loads(out.read_text())
@@ -185,8 +211,9 @@ class PartScore:
     messages: list[str] = field(default_factory=list)
 
 
-def score(spec: types.ModuleType, student: dict, reference: dict, *, sources: dict[str, str] | None = None
-          ) -> dict[str, PartScore]:
+def score(
+    spec: types.ModuleType, student: dict, reference: dict, *, sources: dict[str, str] | None = None
+) -> dict[str, PartScore]:
     """Apply the grader's checks to the student's probe data against the reference data.
 
     ``spec.CHECKS[part]`` is a list of ``(points, check)`` where ``check(student_data,
@@ -204,7 +231,9 @@ def score(spec: types.ModuleType, student: dict, reference: dict, *, sources: di
         ref = reference.get("parts", {}).get(part, {})
         banned = [p for p in forbidden.get(part, []) if re.search(p, solution_source)]
         if banned:
-            entry.messages.append(f"the solution uses what this part asks you to implement ({banned[0]!r}): 0 points")
+            entry.messages.append(
+                f"the solution uses what this part asks you to implement ({banned[0]!r}): 0 points"
+            )
         elif "data" not in got:
             entry.messages.append(f"no result: {got.get('error', 'the part did not run')}")
         elif "data" not in ref:
@@ -214,8 +243,13 @@ def score(spec: types.ModuleType, student: dict, reference: dict, *, sources: di
                 try:
                     verdict = check(got["data"], ref["data"])
                 except Exception as error:  # noqa: BLE001 - malformed student data fails the check
-                    verdict = (False, f"{check.__name__}: unreadable result ({type(error).__name__})")
-                passed, message = verdict if isinstance(verdict, tuple) else (bool(verdict), check.__name__)
+                    verdict = (
+                        False,
+                        f"{check.__name__}: unreadable result ({type(error).__name__})",
+                    )
+                passed, message = (
+                    verdict if isinstance(verdict, tuple) else (bool(verdict), check.__name__)
+                )
                 if passed:
                     entry.points += points
                 else:
@@ -224,7 +258,9 @@ def score(spec: types.ModuleType, student: dict, reference: dict, *, sources: di
     return results
 
 
-def regrade(notebook: str | os.PathLike, grader: str | os.PathLike, reference: dict, **timeouts) -> dict[str, PartScore]:
+def regrade(
+    notebook: str | os.PathLike, grader: str | os.PathLike, reference: dict, **timeouts
+) -> dict[str, PartScore]:
     """Probe a submitted notebook in a separate process and score it against ``reference`` data."""
     spec = load_spec(grader)
     student = run_probes(notebook, grader, **timeouts)

@@ -1,0 +1,19 @@
+"""Instructor-facing homework tools: the student workbook, the nbgrader pipeline, and the trusted
+re-grader that a submission cannot talk its way around.
+"""
+
+from .pipeline import autograde, collect, export_grades, feedback, find_course, release
+from .regrade import regrade, run_probes
+from .workbook import build_workbook
+
+__all__ = [
+    "build_workbook",
+    "find_course",
+    "release",
+    "collect",
+    "autograde",
+    "export_grades",
+    "feedback",
+    "regrade",
+    "run_probes",
+]
