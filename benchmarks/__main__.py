@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ["conditioning", "weighting", "episodes", "blackbox", "distributed"]
+BENCHMARKS = ["conditioning", "weighting", "episodes", "blackbox", "distributed", "compile"]
 
 
 def main() -> None:

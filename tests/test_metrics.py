@@ -1,7 +1,21 @@
+"""Diagnostics of multi-task learning and meta-testing, against hand computations."""
+
+import math
+
+import pytest
 import torch
 from torch import nn
 
-from mtml_lib.metrics import gradient_cosine
+from mtml_lib.metrics import (
+    auc,
+    best_grouping,
+    confidence_interval,
+    delta_m,
+    gradient_cosine,
+    grouping_score,
+    partitions,
+    task_affinity,
+)
 
 
 def test_gradient_cosine_against_a_hand_computation():
@@ -28,3 +42,73 @@ def test_gradient_cosine_of_a_task_without_gradient_is_zero():
     theta = nn.Parameter(torch.ones(2))
     losses = torch.stack([theta.sum(), torch.tensor(3.0)])
     assert torch.equal(gradient_cosine(losses, [theta])[0, 1], torch.tensor(0.0))
+
+
+def test_delta_m_sign_convention():
+    # accuracy up 10% on task 1 (higher is better), MSE up 10% on task 2 (lower is better): they
+    # cancel.
+    assert delta_m([0.88, 1.1], [0.8, 1.0], higher_is_better=[True, False]) == pytest.approx(0.0)
+    assert delta_m([0.9], [1.0], higher_is_better=[False]) == pytest.approx(
+        0.1
+    )  # lower MSE: positive
+    assert delta_m([1.2], [1.0], higher_is_better=[False]) == pytest.approx(
+        -0.2
+    )  # negative transfer
+    with pytest.raises(ValueError, match="one entry per task"):
+        delta_m([1.0], [1.0, 2.0], higher_is_better=[True])
+    with pytest.raises(ValueError, match="non-zero"):
+        delta_m([1.0], [0.0], higher_is_better=[True])
+
+
+def test_auc_against_the_pairwise_definition():
+    g = torch.Generator().manual_seed(0)
+    scores = torch.randint(0, 5, (60,), generator=g).float()  # many ties
+    labels = torch.randint(0, 2, (60,), generator=g)
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    pairs = (pos[:, None] > neg[None, :]).float() + 0.5 * (pos[:, None] == neg[None, :]).float()
+    assert auc(scores, labels) == pytest.approx(pairs.mean().item())
+    assert math.isnan(auc(torch.ones(3), torch.ones(3)))
+
+
+def test_task_affinity_is_a_one_step_lookahead():
+    theta = torch.nn.Parameter(torch.tensor([1.0, 1.0]))
+
+    def losses():  # task 0 and 1 both want theta[0] = 0; task 2 wants theta[0] = 2
+        return torch.stack([theta[0] ** 2, theta[0] ** 2 + theta[1] ** 2, (theta[0] - 2) ** 2])
+
+    before = losses().detach()
+    z = task_affinity(losses, [theta], lr=0.1)
+    # by hand: a step on task 0 moves theta[0] from 1 to 0.8
+    after = torch.tensor([0.8**2, 0.8**2 + 1.0, 1.2**2])
+    assert torch.allclose(z[0], 1 - after / before)
+    assert z[0, 1] > 0 and z[0, 2] < 0 and z[2, 0] < 0
+    assert torch.equal(theta.detach(), torch.tensor([1.0, 1.0]))  # restored
+
+
+def test_partitions_and_best_grouping():
+    assert len(list(partitions(range(4)))) == 15  # Bell(4)
+    assert (
+        all(len(p) <= 2 for p in partitions(range(5), 2))
+        and len(list(partitions(range(5), 2))) == 16
+    )
+    affinity = torch.tensor(
+        [
+            [0.0, 0.5, -0.2, -0.3],
+            [0.4, 0.0, -0.1, -0.2],
+            [-0.3, -0.2, 0.0, 0.6],
+            [-0.1, -0.3, 0.5, 0.0],
+        ]
+    )
+    assert best_grouping(affinity, max_groups=2) == [[0, 1], [2, 3]]
+    assert grouping_score(affinity, [[0, 1], [2, 3]]) == pytest.approx(0.4 + 0.5 + 0.5 + 0.6)
+    with pytest.raises(ValueError, match="square"):
+        best_grouping(torch.zeros(2, 3), max_groups=2)
+
+
+def test_confidence_interval():
+    values = torch.tensor([0.5, 0.7, 0.9, 0.7])
+    mean, half = confidence_interval(values)
+    assert mean == pytest.approx(0.7)
+    assert half == pytest.approx(1.96 * values.std().item() / 2)
+    with pytest.raises(ValueError, match="at least 2"):
+        confidence_interval([0.5])

@@ -24,7 +24,7 @@ from ..models.conditioning import ConditionedModel, get_conditioning
 from ..seeding import seeded
 from ..training import FitHistory, fit
 
-__all__ = ["MODELS", "correlated_tasks", "correlated_data", "build_model", "train_model"]
+__all__ = ["MODELS", "correlated_tasks", "correlated_data", "make_model", "train_model"]
 
 #: The models compared: label -> (conditioning choice, options). Sized after the paper but
 #: smaller, so that a CPU trains them: about 7,400 to 9,400 parameters each.
@@ -57,7 +57,7 @@ def correlated_data(
     )
 
 
-def build_model(label: str, *, seed: int, num_tasks: int = 2) -> ConditionedModel:
+def make_model(label: str, *, seed: int, num_tasks: int = 2) -> ConditionedModel:
     """Model ``label`` of :data:`MODELS`, initialised from ``seed``."""
     if label not in MODELS:
         raise ValueError(f"`label` must be one of {list(MODELS)}; got {label!r}.")
@@ -84,7 +84,7 @@ def train_model(
     """Train model ``label`` with equal weights; the test MSE of each task is
     ``history.final_metrics``.
     """
-    model = build_model(label, seed=seed, num_tasks=train.num_tasks)
+    model = make_model(label, seed=seed, num_tasks=train.num_tasks)
     history = fit(
         model,
         train,

@@ -1,9 +1,9 @@
-import pytest
+"""Baselines without meta-learning: nearest neighbour and per-episode training."""
+
 import torch
 
 from mtml_lib.data.episodes import EpisodeSampler
 from mtml_lib.data.fewshot import FewShotDataset
-from mtml_lib.metrics import confidence_interval
 from mtml_lib.models.baselines import accuracy_per_episode, nearest_neighbour, train_from_scratch
 
 
@@ -47,12 +47,3 @@ def test_train_from_scratch_learns_each_episode_alone():
     swapped.support_y[1] = (swapped.support_y[1] + 1) % 5
     again = train_from_scratch(swapped, steps=60, lr=0.05)
     assert torch.allclose(again[0], train_from_scratch(episode, steps=60, lr=0.05)[0], atol=1e-5)
-
-
-def test_confidence_interval():
-    values = torch.tensor([0.5, 0.7, 0.9, 0.7])
-    mean, half = confidence_interval(values)
-    assert mean == pytest.approx(0.7)
-    assert half == pytest.approx(1.96 * values.std().item() / 2)
-    with pytest.raises(ValueError, match="at least 2"):
-        confidence_interval([0.5])

@@ -19,7 +19,7 @@ from mtml_lib import homework
 
 pytestmark = pytest.mark.slow
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 HW1, HW2 = "hw1_multitask", "hw2_blackbox"
 GENERATED = (
     "release",

@@ -1,3 +1,5 @@
+"""The black-box learners: one contract for every registry entry; each learner's own properties."""
+
 import pytest
 import torch
 
@@ -5,9 +7,10 @@ from mtml_lib.data.episodes import EpisodeSampler
 from mtml_lib.data.fewshot import FewShotDataset
 from mtml_lib.data.sinusoids import SinusoidEpisodeSampler
 from mtml_lib.models.blackbox import BLACKBOX, InContextTransformer, get_blackbox
-from mtml_lib.training import meta_test, meta_train
 
 CLASSIFIERS = sorted(n for n in BLACKBOX if n != "cnp_regression")
+
+
 SMALL = {
     "lstm_memory": {"hidden": 16},
     "cnp": {"features": 16, "channels": (4, 8)},
@@ -156,106 +159,3 @@ def test_registry_errors():
         get_blackbox("cnp")
     with pytest.raises(ValueError, match="`n_way` must be an integer >= 2; got 1"):
         get_blackbox("cnp", n_way=1)
-
-
-def test_a_tiny_meta_training_run_beats_chance():
-    data = templates(classes=30)
-    train, _, test = data.split(by="class", seed=0)
-    sampler = EpisodeSampler(train, n_way=2, k_shot=1, n_query=2, batch_size=32, generator=0)
-    model = get_blackbox("hypernetwork", n_way=2, **SMALL["hypernetwork"])
-    history = meta_train(
-        model, sampler, steps=150, lr=3e-3, device="cpu", generator=0, progress=False
-    )
-    assert history.metrics[0] < 0.6  # it starts near chance (0.5) ...
-    accuracy, _ = meta_test(
-        model,
-        EpisodeSampler(test, n_way=2, k_shot=1, n_query=2, batch_size=100, generator=1),
-        episodes=200,
-    )
-    assert accuracy > 0.65  # ... and learns to learn new classes
-
-
-@pytest.mark.slow
-def test_the_lstm_memory_learner_learns_two_way_glyphs():
-    from mtml_lib.data.glyphs import load_glyphs
-
-    train, _, test = load_glyphs().split(by="alphabet")
-    model = get_blackbox("lstm_memory", n_way=2)
-    sampler = EpisodeSampler(train, n_way=2, k_shot=1, n_query=1, batch_size=128, generator=0)
-    meta_train(model, sampler, steps=3000, device="cpu", generator=0, progress=False)
-    accuracy, _ = meta_test(
-        model,
-        EpisodeSampler(test, n_way=2, k_shot=1, n_query=1, batch_size=500, generator=1),
-        episodes=1000,
-    )
-    assert accuracy > 0.85  # chance is 0.5; the classic homework expects > 0.9 after 25,000 steps
-
-
-def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path):
-    data = templates(classes=18)
-    train, val, _ = data.split(by="class", seed=0)
-
-    def run(steps, checkpoint=None, init_seed=0):
-        torch.manual_seed(init_seed)
-        model = get_blackbox(
-            "lstm_memory", n_way=2, hidden=8
-        )  # internal randomness: the query order
-        sampler = EpisodeSampler(train, n_way=2, k_shot=1, n_query=2, batch_size=8, generator=0)
-        eval_sampler = EpisodeSampler(val, n_way=2, k_shot=1, n_query=2, batch_size=8, generator=1)
-        history = meta_train(
-            model,
-            sampler,
-            steps=steps,
-            device="cpu",
-            generator=3,
-            eval_sampler=eval_sampler,
-            eval_every=10,
-            eval_episodes=16,
-            progress=False,
-            checkpoint=checkpoint,
-            checkpoint_every=10,
-        )
-        return model, history
-
-    full, reference = run(30)
-    path = tmp_path / "meta.pt"
-    run(20, path)
-    resumed, history = run(30, path, init_seed=9)
-    assert torch.equal(history.losses, reference.losses)
-    assert (
-        history.eval_metrics == reference.eval_metrics and history.best_step == reference.best_step
-    )
-    for a, b in zip(resumed.state_dict().values(), full.state_dict().values()):
-        assert torch.equal(a, b)
-
-
-def test_validation_keeps_the_best_weights():
-    data = templates(classes=18)
-    train, val, _ = data.split(by="class", seed=0)
-    model = learner("hypernetwork", n_way=2)
-    sampler = EpisodeSampler(train, n_way=2, k_shot=1, n_query=2, batch_size=8, generator=0)
-    eval_sampler = EpisodeSampler(val, n_way=2, k_shot=1, n_query=2, batch_size=16, generator=1)
-    history = meta_train(
-        model,
-        sampler,
-        steps=30,
-        device="cpu",
-        eval_sampler=eval_sampler,
-        eval_every=10,
-        eval_episodes=32,
-        progress=False,
-    )
-    best = max(range(len(history.eval_metrics)), key=lambda i: (history.eval_metrics[i], -i))
-    assert history.best_step == history.eval_steps[best]
-    eval_sampler.generator.manual_seed(123)
-    assert (
-        meta_test(model, eval_sampler, episodes=32)[0] >= 0
-    )  # the learner holds the best weights and still runs
-
-
-def test_meta_train_errors():
-    sampler = EpisodeSampler(templates(), n_way=2, k_shot=1, n_query=1, batch_size=2, generator=0)
-    with pytest.raises(ValueError, match="`steps` must be an integer >= 1; got 0"):
-        meta_train(learner("cnp", n_way=2), sampler, steps=0, progress=False)
-    with pytest.raises(TypeError, match="`learner` must be a BlackBoxLearner"):
-        meta_train(torch.nn.Linear(2, 2), sampler, steps=1, progress=False)

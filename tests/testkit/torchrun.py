@@ -35,8 +35,7 @@ def free_port() -> int:
 
 def torchrun(args: list[str], processes: int, *, cwd: pathlib.Path, timeout: float = 300, **popen):
     """``torchrun --nproc_per_node=processes --no-python ARGS`` with one thread per process; waits
-    and checks
-    the exit status, or returns the ``Popen`` when ``popen`` options are given."""
+    and checks the exit status, or returns the ``Popen`` when ``popen`` options are given."""
     command = [
         str(BIN / "torchrun"),
         f"--nproc_per_node={processes}",

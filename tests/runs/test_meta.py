@@ -7,7 +7,7 @@ import pathlib
 
 import pytest
 import torch
-from torchrun_util import config_error, kill_mid_run, mtml_train, mtml_train_alone, state
+from testkit.torchrun import config_error, kill_mid_run, mtml_train, mtml_train_alone, state
 
 from mtml_lib import cli, distributed
 from mtml_lib.data.mixing import concat_episodes
@@ -229,11 +229,11 @@ def test_a_single_process_run_writes_results(tmp_path):
 
 @pytest.mark.parametrize(
     "path",
-    sorted((pathlib.Path(__file__).parents[1] / "configs").glob("*.toml")),
+    sorted((pathlib.Path(__file__).parents[2] / "configs").glob("*.toml")),
     ids=lambda p: p.name,
 )
 def test_shipped_configs_are_valid(path):
     config = load_config(path)  # every key checked, the dataset split and the learner built
     assert (
-        pathlib.Path(config.checkpoint_dir).parent == pathlib.Path(__file__).parents[1] / "runs"
+        pathlib.Path(config.checkpoint_dir).parent == pathlib.Path(__file__).parents[2] / "runs"
     )  # git-ignored

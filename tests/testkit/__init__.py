@@ -1,0 +1,1 @@
+"""Helpers the tests share (importable as ``testkit`` from any test module)."""

@@ -1,0 +1,35 @@
+"""CAGrad against a brute-force solve."""
+
+import itertools
+import math
+
+import torch
+
+from mtml_lib.weighting.cagrad import cagrad
+
+
+def brute_force_simplex(fn, num_tasks, steps=200):
+    best, best_w = math.inf, None
+    for ticks in itertools.product(range(steps + 1), repeat=num_tasks - 1):
+        if sum(ticks) > steps:
+            continue
+        w = torch.tensor([t / steps for t in ticks] + [1 - sum(ticks) / steps])
+        value = float(fn(w))
+        if value < best:
+            best, best_w = value, w
+    return best, best_w
+
+
+def test_cagrad_matches_a_brute_force_solve_and_its_limits():
+    grads = torch.tensor([[1.0, 0.0], [-0.8, 0.6], [0.2, -0.9]])
+    c = 0.5
+    gram, mean = grads @ grads.T, torch.full((3,), 1 / 3)
+    radius = c * (mean @ gram @ mean).sqrt()
+    best, w = brute_force_simplex(lambda w: w @ gram @ mean + radius * (w @ gram @ w).sqrt(), 3)
+    gw = w @ grads
+    expected = (grads.mean(0) + radius / gw.norm() * gw) / (1 + c**2)
+    direction, effective = cagrad(grads, c)
+    assert torch.allclose(direction, expected, atol=0.02)
+    assert torch.allclose(effective @ grads, direction, atol=1e-6)
+    # c = 0 is gradient descent on the average loss.
+    assert torch.allclose(cagrad(grads, 0.0)[0], grads.mean(0), atol=1e-6)
