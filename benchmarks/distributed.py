@@ -149,9 +149,8 @@ def main(device: str = "auto") -> list[list[str]]:
     with tempfile.TemporaryDirectory() as tmp:
         for name, text in CONFIGS.items():
             multitask = "[tasks]" in text
-            runs = (
-                variants[:1] if multitask and device.type == "cuda" else variants
-            )  # no autocast to compare
+            # no autocast to compare
+            runs = variants[:1] if multitask and device.type == "cuda" else variants
             rates: dict[str, list[float]] = {label: [] for label, *_ in runs}
             for round_ in range(ROUNDS):
                 for label, processes, threads, autocast in runs:

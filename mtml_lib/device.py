@@ -160,9 +160,8 @@ def rng_state(device: torch.device) -> dict:
 
 def set_rng_state(device: torch.device, state: dict) -> None:
     """Restore what :func:`rng_state` saved."""
-    torch.set_rng_state(
-        state["cpu"].cpu()
-    )  # a checkpoint loaded with map_location may hold them elsewhere
+    # a checkpoint loaded with map_location may hold them elsewhere
+    torch.set_rng_state(state["cpu"].cpu())
     if device.type == "cuda" and "cuda" in state:
         torch.cuda.set_rng_state(state["cuda"].cpu(), device)
     elif device.type == "mps" and "mps" in state:

@@ -199,13 +199,14 @@ def average_gradients(parameters) -> None:
     if not current().active or not parameters:
         return
     reference = parameters[0]
+    # (P + n,)
     flat = torch.cat(
         [
             (p.new_zeros(p.numel()) if p.grad is None else p.grad.reshape(-1)).to(reference)
             for p in parameters
         ]
         + [reference.new_tensor([float(p.grad is not None) for p in parameters])]
-    )  # (P + n,)
+    )
     total = sum_over_ranks(flat)
     present = total[-len(parameters) :] > 0
     offset = 0

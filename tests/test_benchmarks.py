@@ -11,9 +11,8 @@ from mtml_lib.runs import load_config
 
 
 def test_file_and_array_baselines_make_the_same_homework_episodes(tmp_path):
-    images = (np.random.RandomState(0).rand(6, 4, 28, 28) > 0.5).astype(
-        np.float32
-    )  # exact in 8-bit PNGs
+    # exact in 8-bit PNGs
+    images = (np.random.RandomState(0).rand(6, 4, 28, 28) > 0.5).astype(np.float32)
     files = FileSampler(
         write_pngs(images, tmp_path), n_way=3, k_shot=2, batch_size=5, seed=1
     ).sample()

@@ -110,8 +110,8 @@ class Lab:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(
-                    "`make lab` exited with "
-                    f"{self.process.returncode}:\n{self.log_path.read_text()[-3000:]}"
+                    f"`make lab` exited with {self.process.returncode}:\n"
+                    f"{self.log_path.read_text()[-3000:]}"
                 )
             try:
                 self.api("GET", "status")
@@ -187,7 +187,7 @@ def _report_screenshots(request):
 NOTEBOOK_READY = """() => {
   const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
   const kernel = panel && panel.sessionContext && panel.sessionContext.session &&
-  panel.sessionContext.session.kernel;
+    panel.sessionContext.session.kernel;
   return !!(panel && panel.context && panel.context.isReady && kernel
             && kernel.connectionStatus === 'connected' && kernel.status === 'idle');
 }"""
@@ -214,8 +214,9 @@ OUTPUTS = """() => {
     report.code += 1;
     if (cell.executionCount !== null && cell.executionCount !== undefined) report.executed += 1;
     for (const output of cell.outputs.toJSON()) {
-      if (output.output_type === 'error') report.errors.push(`cell ${i}: ${output.ename}:
-      ${output.evalue}`);
+      if (output.output_type === 'error') {
+        report.errors.push(`cell ${i}: ${output.ename}: ${output.evalue}`);
+      }
       if (output.output_type === 'stream' && output.name === 'stderr') {
         const text = Array.isArray(output.text) ? output.text.join('') : output.text;
         report.stderr.push(`cell ${i}: ${text.slice(0, 300)}`);
@@ -237,12 +238,11 @@ RENDERED = """() => {
     undecoded: images.filter((img) => !(img.complete && img.naturalWidth > 0)).length,
     progress: node.querySelectorAll('.jp-OutputArea-output .widget-hprogress').length,
     sliders: node.querySelectorAll('.jp-OutputArea-output .widget-slider .noUi-handle').length,
-    // The narrowest visible slider track, in pixels: a squeezed slider cannot be moved with the
-    mouse.
-    narrowest: Math.min(...[...node.querySelectorAll('.jp-OutputArea-output .widget-slider
-    .noUi-target')]
-      .filter((track) => track.offsetParent !== null).map((track) =>
-      track.getBoundingClientRect().width)),
+    // The narrowest visible slider track, in pixels: a squeezed slider cannot be moved.
+    narrowest: Math.min(
+      ...[...node.querySelectorAll('.jp-OutputArea-output .widget-slider .noUi-target')]
+        .filter((track) => track.offsetParent !== null)
+        .map((track) => track.getBoundingClientRect().width)),
   };
 }"""
 
@@ -253,8 +253,9 @@ IN_KERNEL = """async (code) => {
   let text = '';
   future.onIOPub = (msg) => {
     if (msg.header.msg_type === 'stream') text += msg.content.text;
-    if (msg.header.msg_type === 'error') text += 'ERROR ' + msg.content.ename + ': ' +
-    msg.content.evalue;
+    if (msg.header.msg_type === 'error') {
+      text += 'ERROR ' + msg.content.ename + ': ' + msg.content.evalue;
+    }
   };
   await future.done;
   return text;
@@ -264,8 +265,8 @@ IN_KERNEL = """async (code) => {
 EXPLORERS = """
 import json as _json
 from mtml_lib.viz.explorer import Explorer as _Explorer
-print(_json.dumps({str(id(_e)): [_e.title, _e.draws, {_k: repr(round(_v, 6) if isinstance(_v,
-float) else _v)
+print(_json.dumps({str(id(_e)): [_e.title, _e.draws,
+                                   {_k: repr(round(_v, 6) if isinstance(_v, float) else _v)
                                                           for _k, _v in _e.params.items()}]
                   for _e in Out.values() if isinstance(_e, _Explorer) and _e.widget is not None}))
 """
@@ -296,9 +297,7 @@ def _run(page, command: str, timeout_s: float):
 
 
 def _stored_outputs(name: str) -> dict:
-    """What the executed instructor notebook holds:
-    the outputs the student's run must also produce.
-    """
+    """What the executed instructor notebook holds: the outputs the student's run must produce."""
     notebook = json.loads((ROOT / "notebooks" / name).read_text())
     counts = {"images": 0, "progress": 0}
     for cell in notebook["cells"]:
@@ -391,8 +390,8 @@ def test_lab_notebook_runs_in_the_browser(browser, lab, name):
         assert page_errors == [], f"JavaScript errors in the page: {page_errors}"
         print(
             f"{name}: ran in {seconds:.0f} s in the browser; {outputs['images']} figures, "
-            f"{rendered['progress']} progress bars; slider moved {moved[0][0][2]} -> "
-            f"{moved[0][1][2]}"
+            f"{rendered['progress']} progress bars; "
+            f"slider moved {moved[0][0][2]} -> {moved[0][1][2]}"
         )
     finally:
         page.close()

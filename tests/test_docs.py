@@ -29,13 +29,11 @@ def test_import_needs_only_torch_numpy_matplotlib():
     # Compared with what torch, numpy and matplotlib load by themselves (torch imports tqdm, for
     # one).
     code = (
-        "import sys, torch, numpy, matplotlib.pyplot; before = set(sys.modules); "
-        "import mtml_lib, mtml_lib.tasks, mtml_lib.training, mtml_lib.models.conditioning, "
-        "mtml_lib.viz.plots, "
+        "import sys, torch, numpy, matplotlib.pyplot; before = set(sys.modules); import mtml_lib, "
+        "mtml_lib.tasks, mtml_lib.training, mtml_lib.models.conditioning, mtml_lib.viz.plots, "
         "mtml_lib.viz.widgets, mtml_lib.weighting, mtml_lib.data.synthetic, mtml_lib.data.digits; "
-        "new = {m.split('.')[0] for m in set(sys.modules) - before}; "
-        "print(sorted(new & {'ipywidgets', 'sklearn', 'tqdm', 'nbgrader', 'IPython', "
-        "'jupyter_client'}))"
+        "new = {m.split('.')[0] for m in set(sys.modules) - before}; print(sorted(new & "
+        "{'ipywidgets', 'sklearn', 'tqdm', 'nbgrader', 'IPython', 'jupyter_client'}))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

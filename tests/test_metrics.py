@@ -48,12 +48,10 @@ def test_delta_m_sign_convention():
     # accuracy up 10% on task 1 (higher is better), MSE up 10% on task 2 (lower is better): they
     # cancel.
     assert delta_m([0.88, 1.1], [0.8, 1.0], higher_is_better=[True, False]) == pytest.approx(0.0)
-    assert delta_m([0.9], [1.0], higher_is_better=[False]) == pytest.approx(
-        0.1
-    )  # lower MSE: positive
-    assert delta_m([1.2], [1.0], higher_is_better=[False]) == pytest.approx(
-        -0.2
-    )  # negative transfer
+    # lower MSE: positive
+    assert delta_m([0.9], [1.0], higher_is_better=[False]) == pytest.approx(0.1)
+    # negative transfer
+    assert delta_m([1.2], [1.0], higher_is_better=[False]) == pytest.approx(-0.2)
     with pytest.raises(ValueError, match="one entry per task"):
         delta_m([1.0], [1.0, 2.0], higher_is_better=[True])
     with pytest.raises(ValueError, match="non-zero"):

@@ -93,18 +93,16 @@ class EpisodeBatch:
             )
         B, N, K = self.batch_size, self.n_way, self.k_shot
         pixels = self.support_x.shape[-1] * self.support_x.shape[-2]
-        support = self.support_x.reshape(B, N, K, pixels).transpose(
-            1, 2
-        )  # (B, K, N, pixels): row k, class n
+        # (B, K, N, pixels): row k, class n
+        support = self.support_x.reshape(B, N, K, pixels).transpose(1, 2)
         support_labels = self.support_y.reshape(B, N, K).transpose(1, 2)  # (B, K, N)
         generator = (
             make_generator(generator, device=self.query_x.device)
             if not isinstance(generator, torch.Generator)
             else generator
         )
-        order = torch.rand(B, N, generator=generator, device=self.query_x.device).argsort(
-            dim=1
-        )  # (B, N)
+        # (B, N)
+        order = torch.rand(B, N, generator=generator, device=self.query_x.device).argsort(dim=1)
         query = self.query_x.reshape(B, N, pixels).gather(
             1, order[..., None].expand(-1, -1, pixels)
         )
@@ -164,8 +162,7 @@ class EpisodeSampler:
         if self.k_shot + self.n_query > dataset.instances:
             raise ValueError(
                 f"`k_shot + n_query` must be at most the {dataset.instances} instances per class "
-                "of "
-                f"{dataset.name!r}; got {self.k_shot} + {self.n_query}."
+                f"of {dataset.name!r}; got {self.k_shot} + {self.n_query}."
             )
         self.device = get_device(device) if device is not None else dataset.device
         images = dataset.images.to(self.device)  # (C, I, H, W)
@@ -180,9 +177,8 @@ class EpisodeSampler:
         # A quarter turn is a fixed permutation of the pixels: rotate by gathering with it.
         # (The rotation table is built for every sampler; it is tiny.)
         pixels = torch.arange(H * W, device=self.device).view(H, W)
-        self._turns = torch.stack(
-            [pixels.rot90(k, (0, 1)).reshape(-1) for k in range(4)]
-        )  # (4, H*W)
+        # (4, H*W)
+        self._turns = torch.stack([pixels.rot90(k, (0, 1)).reshape(-1) for k in range(4)])
         self.dataset = dataset
         self.generator = (
             generator
@@ -198,8 +194,8 @@ class EpisodeSampler:
     def __repr__(self) -> str:
         return (
             f"EpisodeSampler({self.dataset.name!r}, {self.n_way}-way {self.k_shot}-shot, "
-            f"{self.n_query} queries, "
-            f"batch {self.batch_size}{', rotations' if self.rotations else ''})"
+            f"{self.n_query} queries, batch "
+            f"{self.batch_size}{', rotations' if self.rotations else ''})"
         )
 
     def _draw(self, per_class: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -230,9 +226,8 @@ class EpisodeSampler:
         """
         C, per_class, H, W = self.images.shape
         base = classes // 4 if self.rotations else classes
-        rows = (base * per_class + instances).reshape(
-            -1
-        )  # one index into the (class, instance) table
+        # one index into the (class, instance) table
+        rows = (base * per_class + instances).reshape(-1)
         images = (
             self.images.view(C * per_class, H * W).index_select(0, rows).view(*classes.shape, H * W)
         )
@@ -278,16 +273,16 @@ class EpisodeSampler:
         B, N, K = self.batch_size, self.n_way, self.k_shot
         H, W = self.images.shape[-2:]
         classes, instances = self._draw(K + 1)
-        order = torch.rand(B, N, generator=self.generator, device=self.device).argsort(
-            dim=1
-        )  # query row order
+        # query row order
+        order = torch.rand(B, N, generator=self.generator, device=self.device).argsort(dim=1)
         row_classes = torch.cat(
             [classes[:, None, :].expand(B, K, N), classes.gather(1, order)[:, None, :]], dim=1
         )
+        # (B, K+1, N)
         row_instances = torch.cat(
             [instances[:, :, :K].transpose(1, 2), instances[:, :, K].gather(1, order)[:, None, :]],
             dim=1,
-        )  # (B, K+1, N)
+        )
         images = self._gather(row_classes, row_instances).reshape(B, K + 1, N, H * W)
         labels = torch.cat(
             [torch.arange(N, device=self.device).expand(B, K, N), order[:, None, :]], dim=1

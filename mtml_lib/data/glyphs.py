@@ -232,9 +232,8 @@ def generate_glyphs(
     started = time.perf_counter()
     fonts = _fonts()
     generator = torch.Generator().manual_seed(seed)
-    signatures = torch.zeros(
-        1024, SIZE * SIZE
-    )  # the ink (0/1) of every kept character, rows 0 .. count-1
+    # the ink (0/1) of every kept character, rows 0 .. count-1
+    signatures = torch.zeros(1024, SIZE * SIZE)
     count = 0
     canvases, alphabets, characters, codepoints = [], [], [], []
     for alphabet, ranges in ALPHABETS.items():
@@ -249,9 +248,8 @@ def generate_glyphs(
             ink = (_downsample(fitted[0]) > 0.5).float().reshape(-1)  # (784,)
             intersection = signatures[:count] @ ink  # (count,)
             union = signatures[:count].sum(1) + ink.sum() - intersection
-            if (
-                count and (intersection / union.clamp_min(1)).max() > max_overlap
-            ):  # a twin of one kept before
+            # a twin of one kept before
+            if count and (intersection / union.clamp_min(1)).max() > max_overlap:
                 continue
             if count == signatures.shape[0]:
                 signatures = torch.cat([signatures, torch.zeros_like(signatures)])
@@ -273,9 +271,8 @@ def generate_glyphs(
             alphabets.append(alphabet)
             characters.append(chr(cp))
             codepoints.append(cp)
-    images = (
-        (torch.stack(canvases).clamp(0, 1) * 255).round().to(torch.uint8)
-    )  # (classes, 20, 28, 28)
+    # (classes, 20, 28, 28)
+    images = (torch.stack(canvases).clamp(0, 1) * 255).round().to(torch.uint8)
     return {
         "images": images,
         "alphabets": alphabets,

@@ -93,8 +93,7 @@ def load_omniglot(path: str | os.PathLike, *, size: int = 28) -> FewShotDataset:
     if not characters:
         raise ValueError(
             "`path` must hold <alphabet>/<character>/*.png folders (optionally under "
-            f"{list(_PARTS)}); "
-            f"found no PNG drawings under {str(root)!r}."
+            f"{list(_PARTS)}); found no PNG drawings under {str(root)!r}."
         )
     instances = min(len(files) for files in characters)
     if instances < 2:

@@ -96,9 +96,9 @@ class RecommendationSimulator:
         self.item_latent = torch.randn(num_items, k, generator=g)
         self.clickbait = torch.randn(num_items, generator=g)
         self.promoted = torch.rand(num_items, generator=g) < promoted_fraction
-        self.user_features = self.user_latent + noise * torch.randn(
-            num_users, k, generator=g
-        )  # (U, k)
+        # (U, k)
+        self.user_features = self.user_latent + noise * torch.randn(num_users, k, generator=g)
+        # (I, k + 2)
         self.item_features = torch.cat(
             [
                 self.item_latent + noise * torch.randn(num_items, k, generator=g),
@@ -106,7 +106,7 @@ class RecommendationSimulator:
                 self.promoted.float().unsqueeze(1),
             ],
             dim=1,
-        )  # (I, k + 2)
+        )
         self._user_index = {row.tobytes(): u for u, row in enumerate(self.user_features.numpy())}
         self._item_index = {row.tobytes(): i for i, row in enumerate(self.item_features.numpy())}
 

@@ -119,9 +119,10 @@ def _mmoe_parameters(correlation, in_features: int, scale: float, num_sines: int
     scale = check_float("scale", scale, minimum=0.0, strict_minimum=True)
     num_sines = check_int("num_sines", num_sines, minimum=0)
     generator = make_generator(generator)
+    # (d, T)
     basis, _ = torch.linalg.qr(
         torch.randn(in_features, num_tasks, generator=generator, dtype=torch.double)
-    )  # (d, T)
+    )
     weights = (
         scale * basis @ _psd_cholesky(cosines).T
     ).float()  # (d, T): w_k . w_j = c^2 cosines[k, j]
@@ -191,9 +192,10 @@ def mmoe_correlated(
 
         def sample_y(x: torch.Tensor, g: torch.Generator, w=weights[:, k]) -> torch.Tensor:
             projection = x @ w  # (n,)
+            # (n,)
             y = projection + torch.sin(alpha[None, :] * projection[:, None] + beta[None, :]).sum(
                 dim=1
-            )  # (n,)
+            )
             if noise > 0:
                 y = y + noise * torch.randn(y.shape, generator=g)
             return y.unsqueeze(1)  # (n, 1)

@@ -105,9 +105,8 @@ def _child(notebook: str, grader: str, out: str, cell_timeout: int, probe_timeou
     """Entry point of the untrusted process (started by :func:`run_probes`)."""
     import signal
 
-    class Timeout(
-        BaseException
-    ):  # not an Exception: a submission's `except Exception` cannot swallow it
+    # not an Exception: a submission's `except Exception` cannot swallow it
+    class Timeout(BaseException):
         pass
 
     def alarm(signum, frame):
@@ -129,7 +128,8 @@ def _child(notebook: str, grader: str, out: str, cell_timeout: int, probe_timeou
             results["cells"][cell["id"]] = "ok"
         except Timeout:
             results["cells"][cell["id"]] = "timeout"
-        except BaseException as error:  # noqa: BLE001 - a failing cell is recorded, the rest still runs
+        # A failing cell is recorded, the rest still runs.
+        except BaseException as error:  # noqa: BLE001
             results["cells"][cell["id"]] = f"{type(error).__name__}"
         finally:
             signal.alarm(0)
@@ -183,9 +183,8 @@ def run_probes(
             "import sys; from mtml_lib.homework.regrade import _child; "
             f"_child({str(copy)!r}, {str(grader)!r}, {str(out)!r}, {cell_timeout}, {probe_timeout})"
         )
-        with contextlib.suppress(
-            subprocess.TimeoutExpired
-        ):  # an overrun reports every part as failed
+        # an overrun reports every part as failed
+        with contextlib.suppress(subprocess.TimeoutExpired):
             subprocess.run(
                 [sys.executable, "-c", code],
                 cwd=tmp,

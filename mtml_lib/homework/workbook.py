@@ -49,8 +49,8 @@ def build_workbook(out: str | os.PathLike, *, course: pathlib.Path | None = None
             release(course, assignment, quiet=True)
             shutil.copytree(course / "release" / assignment, target)
     (out / "README.md").write_text(
-        "# mtml-workbook, student version\n\nOpen the notebooks in order (01 to 06); the exercises "
-        "print `[ok]`, "
-        "`[not yet]` or `[wrong]` with a hint. Homework is in `homework/`.\n"
+        "# mtml-workbook, student version\n\nOpen the notebooks in order (01 to 06); the "
+        "exercises print `[ok]`, `[not yet]` or `[wrong]` with a hint. Homework is in "
+        "`homework/`.\n"
     )
     return out

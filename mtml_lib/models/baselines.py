@@ -98,9 +98,8 @@ def train_from_scratch(
     with torch.enable_grad():
         for _ in range(steps):
             optimizer.zero_grad()
-            predictions = nets.forward_padded(
-                support
-            )  # (B, S, out): episode b's model on episode b's support
+            # (B, S, out): episode b's model on episode b's support
+            predictions = nets.forward_padded(support)
             if regression:
                 loss = F.mse_loss(predictions, episode.support_y)
             else:

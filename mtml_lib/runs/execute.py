@@ -118,9 +118,8 @@ def run_multitask(config: multitask.MultiTaskConfig, *, progress: bool = True) -
     with _run(config) as (ctx, device, folder, results):
         train, test = multitask.build_data(config, device)
         model = multitask.build_model(config, train)
-        torch.manual_seed(
-            config.seed + ctx.rank
-        )  # the model's own randomness (dropout): each process its own
+        # the model's own randomness (dropout): each process its own
+        torch.manual_seed(config.seed + ctx.rank)
         weighting = multitask.build_weighting(config, train)
         options = multitask.train_config(
             config,

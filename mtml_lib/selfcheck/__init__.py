@@ -41,7 +41,8 @@ def run_check(title: str, check: Callable[[], None]) -> bool:
     except AssertionError as error:
         print(f"[wrong] {title}: {error}")
         return False
-    except Exception as error:  # noqa: BLE001 - any bug in student code becomes feedback, not a crash
+    # Any bug in student code becomes feedback, not a crash.
+    except Exception as error:  # noqa: BLE001
         print(f"[wrong] {title}: your code raised {type(error).__name__}: {error}")
         return False
     print(f"[ok] {title}")

@@ -38,9 +38,8 @@ def check_delta_m(
                 )
             assert abs(got - expected) < 1e-6, (
                 f"for multi-task {multi}, single-task {single}, higher is better {higher}: "
-                f"expected {expected:.4f}, "
-                f"got {got:.4f}. Average the relative differences, with the sign flipped for "
-                "lower-is-better metrics."
+                f"expected {expected:.4f}, got {got:.4f}. Average the relative differences, with "
+                "the sign flipped for lower-is-better metrics."
             )
 
     run_check("Exercise: the Delta_m metric", check)

@@ -35,8 +35,7 @@ def check_film_layer(layer_class: type[nn.Module]) -> None:
         sizes = sorted(p.numel() for p in layer.parameters())
         assert sizes == [num_tasks * features] * 2, (
             "FiLM needs one gamma and one beta per task and feature, two tensors of "
-            f"{num_tasks}x{features}; "
-            f"found parameter sizes {sizes}."
+            f"{num_tasks}x{features}; found parameter sizes {sizes}."
         )
         with torch.no_grad():
             for p in layer.parameters():

@@ -40,8 +40,8 @@ def check_nearest_neighbour(
             wrong = int((got.long() != expected).sum())
             assert wrong == 0, (
                 f"{wrong} of {expected.numel()} queries got another label than their nearest "
-                "support "
-                "image's (compare every query with every support image of the same episode)."
+                "support image's (compare every query with every support image of the same "
+                "episode)."
             )
 
     run_check("Exercise: nearest neighbour", check)

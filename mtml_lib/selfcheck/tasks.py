@@ -71,9 +71,8 @@ def check_regime_answers(answers: dict[str, str] | Callable[[], dict[str, str]])
     def check() -> None:
         nonlocal answers
         if callable(answers):
-            answers = (
-                answers()
-            )  # inside the check: a stub's NotImplementedError becomes "[not yet]"
+            # inside the check: a stub's NotImplementedError becomes "[not yet]"
+            answers = answers()
         assert isinstance(answers, dict), "`answers` should be a dict from scenario to regime name."
         unknown = sorted(set(answers.values()) - set(REGIMES))
         assert not unknown, f"use the names in REGIMES; {unknown} is not one of {list(REGIMES)}."

@@ -65,7 +65,10 @@ class TrainConfig:
         check_int("checkpoint_every", self.checkpoint_every, minimum=1)
         if self.eval_every is not None:
             check_int("eval_every", self.eval_every, minimum=1)
-        for name in ("keep_best", "progress"):
+        self._check_switches("keep_best", "progress")
+
+    def _check_switches(self, *names: str) -> None:
+        for name in names:
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"`{name}` must be True or False; got {getattr(self, name)!r}.")
 
@@ -93,7 +96,7 @@ def make_config(
 
 @dataclass(frozen=True)
 class FitConfig(TrainConfig):
-    """:class:`~mtml_lib.training.core.TrainConfig` plus how :func:`fit` samples its batches.
+    """:class:`TrainConfig` plus how :func:`fit` samples its batches.
 
     Attributes:
         batch_size: examples per task per step.
@@ -116,7 +119,7 @@ class FitConfig(TrainConfig):
 
 @dataclass(frozen=True)
 class MetaTrainConfig(TrainConfig):
-    """:class:`~mtml_lib.training.core.TrainConfig` plus meta-training's own options.
+    """:class:`TrainConfig` plus meta-training's own options.
 
     Attributes:
         keep_best: end with the weights that validated best (the default here).
@@ -134,6 +137,4 @@ class MetaTrainConfig(TrainConfig):
     def __post_init__(self):
         super().__post_init__()
         check_int("eval_episodes", self.eval_episodes, minimum=2)
-        for name in ("autocast", "compile"):
-            if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"`{name}` must be True or False; got {getattr(self, name)!r}.")
+        self._check_switches("autocast", "compile")

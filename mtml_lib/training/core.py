@@ -101,8 +101,7 @@ def check_streams_differ(stream, *, name: str) -> None:
     if len(set(states)) < len(states):
         raise ValueError(
             f"{name} must differ between the {ctx.world_size} processes (e.g. seed + rank), or "
-            "every "
-            f"process trains on the same examples; got the same stream on several ranks."
+            "every process trains on the same examples; got the same stream on several ranks."
         )
 
 

@@ -155,9 +155,8 @@ class _Step:
             learner.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )
         forward: nn.Module = _Loss(learner)
-        if (
-            distributed.current().active
-        ):  # gradients averaged over the ranks; rank 0's weights broadcast
+        # gradients averaged over the ranks; rank 0's weights broadcast
+        if distributed.current().active:
             from torch.nn.parallel import DistributedDataParallel
 
             ids = [device.index] if device.type == "cuda" else None

@@ -233,9 +233,8 @@ class _Step:
         losses = task_losses(self.forward, self.data, batch)
         self.optimizer.zero_grad(set_to_none=True)
         weights = self.weighting.combine(losses, self.shared)
-        distributed.average_gradients(
-            self.task_specific
-        )  # only gradient combinations under torchrun
+        # only gradient combinations under torchrun
+        distributed.average_gradients(self.task_specific)
         self.optimizer.step()
         sampled = torch.zeros_like(self.no_weights, dtype=torch.bool)
         sampled[batch.tasks.to(sampled.device)] = True

@@ -86,9 +86,8 @@ class Explorer:
         else:
             self.output = widgets.Output()
             header = [widgets.HTML(f"<b>{title}</b>")] if title else []
-            for (
-                control
-            ) in controls.values():  # full width each; a narrow page wraps them onto more rows
+            # full width each; a narrow page wraps them onto more rows
+            for control in controls.values():
                 control.layout.flex = "0 0 auto"
             row = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
             self.widget = widgets.VBox([*header, row, self.output])
@@ -101,9 +100,8 @@ class Explorer:
 
     def _on_change(self, change):
         # A browser snaps a float slider to its own step grid and sends the value back (2.0 comes
-        # back as
-        # 2.0000000000000004): that is not a new value, and redrawing for it can mean retraining a
-        # model.
+        # back as 2.0000000000000004): that is not a new value, and redrawing for it can mean
+        # retraining a model.
         values = self.values()
         if all(_same(value, self.params.get(name)) for name, value in values.items()):
             return
@@ -117,9 +115,8 @@ class Explorer:
             for name, control in self.controls.items():
                 control.layout.display = None if name in shown else "none"
         figure = self._draw(**self.params)
-        plt.close(
-            figure
-        )  # drawn on demand below; left open, the inline backend would show it again
+        # drawn on demand below; left open, the inline backend would show it again
+        plt.close(figure)
         self.figure = figure
         self.draws += 1
         if self.output is not None and _in_kernel():

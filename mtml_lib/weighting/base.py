@@ -125,9 +125,8 @@ class LossWeighting(Weighting):
 
     def combine(self, losses, shared_parameters=()):
         losses = self.check_losses(losses)
-        observed = distributed.mean_over_ranks(
-            losses.detach()
-        )  # every process's losses (these alone without torchrun)
+        # every process's losses (these alone without torchrun)
+        observed = distributed.mean_over_ranks(losses.detach())
         weights = self.step_weights(observed)
         if type(self).objective is LossWeighting.objective:
             (
@@ -137,9 +136,8 @@ class LossWeighting(Weighting):
             self.objective(
                 losses
             ).backward()  # the method's own objective (e.g. uncertainty weighting's)
-        distributed.average_gradients(
-            self.parameters()
-        )  # the method's own parameters (the model's: DDP)
+        # the method's own parameters (the model's: DDP)
+        distributed.average_gradients(self.parameters())
         return weights
 
 
@@ -154,8 +152,7 @@ class GradientCombination(Weighting):
         if not list(shared_parameters):
             raise ValueError(
                 f"`shared_parameters` must not be empty: {type(self).__name__} combines gradients "
-                "on them "
-                f"(independent networks share nothing)."
+                "on them (independent networks share nothing)."
             )
 
     def combine_gradients(
@@ -168,9 +165,8 @@ class GradientCombination(Weighting):
         losses = self.check_losses(losses)
         shared = list(shared_parameters)
         self.check_shared_parameters(shared)
-        grads = distributed.mean_over_ranks(
-            per_task_gradients(losses, shared)
-        )  # (T, P), every process's batch
+        # (T, P), every process's batch
+        grads = distributed.mean_over_ranks(per_task_gradients(losses, shared))
         combined, weights = self.combine_gradients(
             grads, distributed.mean_over_ranks(losses.detach())
         )

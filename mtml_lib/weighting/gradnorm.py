@@ -71,11 +71,9 @@ class GradNorm(LossWeighting):
         if not matrices:
             raise ValueError(
                 "GradNorm needs a shared weight matrix (a parameter of 2 or more dimensions) to "
-                "measure "
-                "the tasks' gradients on: `shared_parameters` holds none (independent networks "
-                "share "
-                "nothing; the stacked experts of mmoe and moe keep their weights in one flat "
-                "vector)."
+                "measure the tasks' gradients on: `shared_parameters` holds none (independent "
+                "networks share nothing; the stacked experts of mmoe and moe keep their weights "
+                "in one flat vector)."
             )
         return matrices[-1]
 
@@ -85,18 +83,16 @@ class GradNorm(LossWeighting):
     def combine(self, losses, shared_parameters):
         losses = self.check_losses(losses)
         self._renormalise()
-        observed = distributed.mean_over_ranks(
-            losses.detach()
-        )  # every process's losses (these alone without torchrun)
+        # every process's losses (these alone without torchrun)
+        observed = distributed.mean_over_ranks(losses.detach())
         if self.initial_losses is None:
             self.initial_losses = observed.clone()
         layer = self.last_shared_layer(list(shared_parameters))
         rows = torch.stack(
             [torch.autograd.grad(loss, layer, retain_graph=True)[0].reshape(-1) for loss in losses]
         )
-        norms = distributed.mean_over_ranks(rows).norm(
-            dim=1
-        )  # ||grad_W L_i|| on every process's batch, (T,)
+        # ||grad_W L_i|| on every process's batch, (T,)
+        norms = distributed.mean_over_ranks(rows).norm(dim=1)
         gradient_norms = self.weights * norms  # G_i = ||grad_W w_i L_i|| = w_i ||grad_W L_i||
         ratio = observed / self.initial_losses.to(losses.device)
         relative = ratio / ratio.mean()

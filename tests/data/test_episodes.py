@@ -71,12 +71,13 @@ def test_rotations_turn_whole_classes():
     seen_turns = set()
     for b in range(40):
         for label in range(6):
+            # (4, 28, 28)
             images = torch.cat(
                 [
                     episode.support_x[b][episode.support_y[b] == label],
                     episode.query_x[b][episode.query_y[b] == label],
                 ]
-            )[:, 0]  # (4, 28, 28)
+            )[:, 0]
             turns = set()
             for image in images:
                 matches = [
@@ -98,9 +99,8 @@ def test_homework_layout():
     images, labels = episode.homework_layout(generator=0)
     assert images.shape == (30, 3, 3, 784) and labels.shape == (30, 3, 3, 3)
     assert torch.equal(labels.sum(-1), torch.ones(30, 3, 3))  # one-hot
-    assert torch.equal(
-        labels[:, :2].argmax(-1), torch.arange(3).expand(30, 2, 3)
-    )  # support rows in label order
+    # support rows in label order
+    assert torch.equal(labels[:, :2].argmax(-1), torch.arange(3).expand(30, 2, 3))
     query = labels[:, 2].argmax(-1)
     assert all(sorted(q.tolist()) == [0, 1, 2] for q in query)
     assert (query != torch.arange(3)).any()  # the query row is shuffled

@@ -144,9 +144,9 @@ def test_hidden_tests_are_not_on_the_students_disk(course, tmp_path):
     shutil.copytree(course / "release" / HW1, student_machine / HW1)
     snoop = (
         "import pathlib\nmarker = 'BEGIN HIDDEN' + ' TESTS'  # assembled, so this notebook does "
-        "not match itself\n"
-        "found = [p for p in pathlib.Path('..').resolve().rglob('*') if p.is_file() and "
-        "marker in p.read_text(errors='ignore')]\nprint('files with hidden tests:', len(found))"
+        "not match itself\nfound = [p for p in pathlib.Path('..').resolve().rglob('*') if "
+        "p.is_file() and marker in p.read_text(errors='ignore')]\nprint('files with hidden "
+        "tests:', len(found))"
     )
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(snoop)])
     path = student_machine / HW1 / "snoop.ipynb"
@@ -216,11 +216,9 @@ def hw1_scores(course, tmp_path_factory):
         tests={"test_multihead": "pass", "test_uncertainty": "pass", "test_experiment": "pass"},
     )
     monkeypatch = (
-        "import torch, builtins\n"
-        "torch.allclose = lambda *args, **kwargs: True\n"
-        "torch.equal = lambda *args, **kwargs: True\n"
-        "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])  # empties every "
-        "later cell"
+        "import torch, builtins\ntorch.allclose = lambda *args, **kwargs: True\ntorch.equal = "
+        "lambda *args, **kwargs: True\nget_ipython().input_transformers_post.append(lambda lines: "
+        "['pass\\n'])  # empties every later cell"
     )
     submission(course, HW1, "monkeypatch", folder, wrong, extra_after=monkeypatch)
     homework.collect(course, HW1, folder)
@@ -249,9 +247,8 @@ EXPECTED_HW1 = {
 def test_hw1_scores_are_exact(hw1_scores, student):
     trusted, gradebook = hw1_scores
     assert trusted[student] == EXPECTED_HW1[student]
-    assert gradebook[student]["final"] == sum(
-        EXPECTED_HW1[student].values()
-    )  # what the grade table shows
+    # what the grade table shows
+    assert gradebook[student]["final"] == sum(EXPECTED_HW1[student].values())
 
 
 def test_the_monkeypatch_fools_plain_nbgrader_but_not_the_trusted_grade(hw1_scores):
@@ -353,7 +350,6 @@ def test_the_student_workbook(course, tmp_path):
     printed = "".join(
         o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs
     )
-    assert (
-        printed.count("[not yet]") == 2 and "[wrong]" not in printed
-    )  # execute() raised on no cell
+    # execute() raised on no cell
+    assert printed.count("[not yet]") == 2 and "[wrong]" not in printed
     assert "Traceback" not in printed

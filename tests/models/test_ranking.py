@@ -34,9 +34,10 @@ def test_ranking_model_adds_the_position_logit_only_in_training(simulator):
             served = model(x, click)
         _, _, positions = simulator.decode(x)
         assert torch.allclose(with_position - served, positions.float().unsqueeze(1))
+        # like: unbiased
         assert torch.equal(
             model(x, torch.full((8,), 2)), model.backbone(x[:, :-10], torch.full((8,), 2))
-        )  # like: unbiased
+        )
 
 
 def test_the_shallow_tower_removes_position_bias_on_a_small_run(simulator):

@@ -234,6 +234,5 @@ def test_a_single_process_run_writes_results(tmp_path):
 )
 def test_shipped_configs_are_valid(path):
     config = load_config(path)  # every key checked, the dataset split and the learner built
-    assert (
-        pathlib.Path(config.checkpoint_dir).parent == pathlib.Path(__file__).parents[2] / "runs"
-    )  # git-ignored
+    # git-ignored
+    assert pathlib.Path(config.checkpoint_dir).parent == pathlib.Path(__file__).parents[2] / "runs"

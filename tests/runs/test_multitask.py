@@ -58,9 +58,8 @@ def _text(**sections) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "method", ["dwa", "pcgrad"]
-)  # DistributedDataParallel; per-task gradients averaged
+# DistributedDataParallel; per-task gradients averaged
+@pytest.mark.parametrize("method", ["dwa", "pcgrad"])
 def test_a_killed_multitask_run_resumes_to_the_uninterrupted_result(tmp_path, method):
     steps, every = 300, 10
     mtml_train(_multitask_config(tmp_path, "whole", method=method, steps=steps, every=every), 2)
@@ -102,8 +101,7 @@ def test_a_killed_multitask_run_resumes_to_the_uninterrupted_result(tmp_path, me
     )
     print(
         f"{method}: killed at step {saved['step']} of {steps}; resumed with 2 processes: identical "
-        "to the "
-        f"uninterrupted run"
+        "to the uninterrupted run"
     )
 
 
@@ -237,9 +235,8 @@ def test_every_task_family_builds_from_a_config(tmp_path, family, options):
         and test.sizes == [10] * test.num_tasks
         and train.num_tasks >= 2
     )
-    if family.startswith(
-        "digits"
-    ):  # the held-out tasks read the test images, the training tasks the others
+    # the held-out tasks read the test images, the training tasks the others
+    if family.startswith("digits"):
         from mtml_lib.data.digits import load_digits_pool
 
         pools = {

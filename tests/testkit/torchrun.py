@@ -91,18 +91,16 @@ def _children(pid: int) -> list[int]:
                 stat = (entry / "stat").read_text()
             except OSError:  # the process ended meanwhile
                 continue
-            if (
-                int(stat.rsplit(")", 1)[1].split()[1]) == pid
-            ):  # field 4, after the command name in brackets
+            # field 4, after the command name in brackets
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 children.append(int(entry.name))
     return children
 
 
 def _gone(pid: int) -> bool:
     try:
-        return (
-            pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-        )  # a zombie
+        # a zombie
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
 

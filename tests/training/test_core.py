@@ -66,9 +66,8 @@ def test_keep_best_ends_with_the_weights_that_evaluated_best():
     loop.run(_step(model, optimizer), start=0)
     assert history.eval_steps == [1, 2, 3, 4] and history.eval_metrics == [1.0, 3.0, 2.0, 0.0]
     assert history.best_step == 2
-    assert model.weight.item() == pytest.approx(
-        history.losses[1].item()
-    )  # the weights after step 2
+    # the weights after step 2
+    assert model.weight.item() == pytest.approx(history.losses[1].item())
 
 
 def test_keep_best_needs_something_to_evaluate():

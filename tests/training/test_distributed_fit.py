@@ -102,14 +102,15 @@ def test_every_process_ends_with_the_same_weights(parallel_runs, label):
 @pytest.mark.parametrize("label", sorted(fit_worker.SUBSET_RUNS))
 def test_task_subsets_log_each_task_over_the_processes_that_drew_it(parallel_runs, label):
     run = parallel_runs[label]
+    # own: (ranks, steps, T), 0 where a rank did not draw a task
     history, own = (
         run["history"],
         run["rank_losses"],
-    )  # own: (ranks, steps, T), 0 where a rank did not draw a task
+    )
     drew = own > 0  # a squared error on a drawn batch is never exactly 0
     # Each process draws 2 of the 3 tasks: across two processes a step covers 2 or 3 of them, and
-    # some
-    # tasks are drawn by one process only (where a mean over both processes would halve the loss).
+    # some tasks are drawn by one process only (where a mean over both processes would halve the
+    # loss).
     assert (drew.sum(2) == 2).all() and (drew.sum(0) == 1).any()
     assert torch.equal(history["sampled"], drew.any(0))
     expected = own.sum(0) / drew.sum(0).clamp_min(1)

@@ -70,9 +70,8 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path):
 
     def run(steps, checkpoint=None, init_seed=0):
         torch.manual_seed(init_seed)
-        model = get_blackbox(
-            "lstm_memory", n_way=2, hidden=8
-        )  # internal randomness: the query order
+        # internal randomness: the query order
+        model = get_blackbox("lstm_memory", n_way=2, hidden=8)
         sampler = EpisodeSampler(train, n_way=2, k_shot=1, n_query=2, batch_size=8, generator=0)
         eval_sampler = EpisodeSampler(val, n_way=2, k_shot=1, n_query=2, batch_size=8, generator=1)
         history = meta_train(
@@ -121,9 +120,8 @@ def test_validation_keeps_the_best_weights():
     best = max(range(len(history.eval_metrics)), key=lambda i: (history.eval_metrics[i], -i))
     assert history.best_step == history.eval_steps[best]
     eval_sampler.generator.manual_seed(123)
-    assert (
-        meta_test(model, eval_sampler, episodes=32)[0] >= 0
-    )  # the learner holds the best weights and still runs
+    # the learner holds the best weights and still runs
+    assert meta_test(model, eval_sampler, episodes=32)[0] >= 0
 
 
 def test_meta_train_errors():

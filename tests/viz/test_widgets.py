@@ -55,9 +55,8 @@ def test_episode_explorer_draws_the_chosen_episode():
 
 def test_gradient_explorer_redraws_and_reports_conflict():
     explorer = widgets.gradient_explorer()
-    assert (
-        "sum: hurts task 2" in explorer.figure.axes[0].get_title()
-    )  # the default: a short, opposed g2
+    # the default: a short, opposed g2
+    assert "sum: hurts task 2" in explorer.figure.axes[0].get_title()
     explorer.controls["angle"].value = 30.0
     assert explorer.draws == 2 and "sum: helps both" in explorer.figure.axes[0].get_title()
 

@@ -32,9 +32,8 @@ def test_every_method_reduces_the_total_loss(name):
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
     x = torch.randn(64, 4, generator=g)
-    targets = torch.stack(
-        [x @ torch.randn(4, generator=g) for _ in range(3)], dim=1
-    )  # three linear tasks
+    # three linear tasks
+    targets = torch.stack([x @ torch.randn(4, generator=g) for _ in range(3)], dim=1)
     trunk, heads = nn.Linear(4, 8), nn.Linear(8, 3)
     method = get_weighting(name, num_tasks=3, **HYPER.get(name, {}))
     optimizer = torch.optim.Adam(

@@ -20,9 +20,8 @@ def test_dwa_weights_formula_and_schedule():
     seen = []
     for step_losses in ([4.0, 4.0], [4.0, 4.0], [2.0, 4.0], [2.0, 4.0], [1.0, 4.0], [1.0, 4.0]):
         seen.append(method.combine(torch.tensor(step_losses, requires_grad=True)))
-    assert all(
-        torch.equal(w, torch.ones(2)) for w in seen[:4]
-    )  # two full epochs before any adaptation
+    # two full epochs before any adaptation
+    assert all(torch.equal(w, torch.ones(2)) for w in seen[:4])
     # After epochs [4, 4] and [2, 4]: task 0 halved its loss, so task 1 (not learning) gets more
     # weight.
     assert torch.allclose(

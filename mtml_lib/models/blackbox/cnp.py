@@ -105,13 +105,11 @@ class CNPRegressor(BlackBoxLearner):
         :class:`~mtml_lib.data.episodes.RegressionEpisode`.
         """
         self.check_episode(episode)
-        r = self.encoder(torch.cat([episode.support_x, episode.support_y], dim=-1)).mean(
-            dim=1
-        )  # (B, H)
+        # (B, H)
+        r = self.encoder(torch.cat([episode.support_x, episode.support_y], dim=-1)).mean(dim=1)
         Q = episode.query_x.shape[1]
-        out = self.decoder(
-            torch.cat([r[:, None].expand(-1, Q, -1), episode.query_x], dim=-1)
-        )  # (B, Q, 2)
+        # (B, Q, 2)
+        out = self.decoder(torch.cat([r[:, None].expand(-1, Q, -1), episode.query_x], dim=-1))
         return out[..., :1], 0.1 + 0.9 * F.softplus(out[..., 1:])
 
     def loss(

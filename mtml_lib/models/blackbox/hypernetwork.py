@@ -44,9 +44,8 @@ class HyperNetwork(BlackBoxClassifier):
         """:math:`\\phi_i` of every episode: weights ``(B, N, D)`` and biases ``(B, N)``."""
         B, S = episode.support_x.shape[:2]
         support = self.encoder(episode.support_x.flatten(0, 1)).view(B, S, -1)
-        generated = self.writer(
-            class_means(support, episode.support_y, episode.n_way)
-        )  # (B, N, D+1)
+        # (B, N, D+1)
+        generated = self.writer(class_means(support, episode.support_y, episode.n_way))
         return generated[..., :-1], generated[..., -1]
 
     def forward(self, episode, *, generator: torch.Generator | None = None) -> torch.Tensor:

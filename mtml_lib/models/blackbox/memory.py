@@ -68,9 +68,8 @@ class LSTMMemory(BlackBoxClassifier):
                 f"{tuple(images.shape)}."
             )
         check_tensor("labels", labels, shape=(B, rows, N, N))
-        label_inputs = torch.cat(
-            [labels[:, :-1], torch.zeros_like(labels[:, -1:])], dim=1
-        )  # the query labels are hidden
+        # the query labels are hidden
+        label_inputs = torch.cat([labels[:, :-1], torch.zeros_like(labels[:, -1:])], dim=1)
         out = self.forward_sequence(
             images.reshape(B, rows * N, P), label_inputs.reshape(B, rows * N, N)
         )
@@ -80,16 +79,14 @@ class LSTMMemory(BlackBoxClassifier):
         self.check_episode(episode)
         B, N, K = episode.support_x.shape[0], self.n_way, episode.support_x.shape[1] // self.n_way
         NQ = episode.query_x.shape[1]
-        support = (
-            episode.support_x.reshape(B, N, K, -1).transpose(1, 2).reshape(B, N * K, -1)
-        )  # row by row
+        # row by row
+        support = episode.support_x.reshape(B, N, K, -1).transpose(1, 2).reshape(B, N * K, -1)
         support_labels = episode.support_y.reshape(B, N, K).transpose(1, 2).reshape(B, N * K)
         order = torch.rand(
             B, NQ, generator=generator, device=generator.device if generator else None
         )
-        order = order.to(episode.query_x.device).argsort(
-            dim=1
-        )  # (B, NQ): the queries in a random order
+        # (B, NQ): the queries in a random order
+        order = order.to(episode.query_x.device).argsort(dim=1)
         query = episode.query_x.reshape(B, NQ, -1).gather(
             1, order[..., None].expand(-1, -1, support.shape[-1])
         )

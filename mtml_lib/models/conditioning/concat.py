@@ -139,10 +139,11 @@ def concat_to_additive(model: Concat) -> Additive:
         hidden=hidden,
         embedding_dim=embedding_dim,
     ).to(first.weight.device, first.weight.dtype)
+    # (h, in), (h, dim z)
     w_x, w_z = (
         first.weight[:, : model.in_features],
         first.weight[:, model.in_features :],
-    )  # (h, in), (h, dim z)
+    )
     with torch.no_grad():
         out.input_layer.weight.copy_(w_x)
         out.input_layer.bias.copy_(first.bias)
@@ -151,9 +152,8 @@ def concat_to_additive(model: Concat) -> Additive:
         else:
             out.task_embedding.weight.copy_(model.z.embedding.weight)
             out.task_projection.weight.copy_(w_z)
-        for src, dst in zip(
-            list(model.net.net)[2:], list(out.rest.net)
-        ):  # after the first Linear and ReLU
+        # after the first Linear and ReLU
+        for src, dst in zip(list(model.net.net)[2:], list(out.rest.net)):
             dst.load_state_dict(src.state_dict())
     return out
 
