@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ["conditioning", "weighting", "episodes", "blackbox", "distributed", "compile"]
+BENCHMARKS = [
+    "conditioning",
+    "weighting",
+    "episodes",
+    "blackbox",
+    "distributed",
+    "compile",
+    "seeds",
+]
 
 
 def main() -> None:

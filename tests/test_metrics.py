@@ -110,3 +110,25 @@ def test_confidence_interval():
     assert half == pytest.approx(1.96 * values.std().item() / 2)
     with pytest.raises(ValueError, match="at least 2"):
         confidence_interval([0.5])
+
+
+def test_t_quantile_and_interval_against_scipy():
+    from scipy import stats
+
+    from mtml_lib.metrics import paired_interval, t_interval, t_quantile
+
+    for df in (1, 2, 3, 5, 9, 31, 500):
+        exact = stats.t.ppf(0.975, df)
+        assert abs(t_quantile(df) / exact - 1) < (0 if df < 3 else 1.5e-3) + 1e-12, df
+    values = torch.tensor([0.3, 0.5, 0.4, 0.9, 0.1])
+    mean, half = t_interval(values)
+    low, high = stats.t.interval(0.95, 4, loc=values.mean(), scale=stats.sem(values.numpy()))
+    assert mean == pytest.approx(float(values.mean())) and half == pytest.approx(
+        (high - low) / 2, rel=2e-3
+    )
+    # a paired comparison sees a consistent small gain that the two separate intervals hide
+    a = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0], dtype=torch.float64)
+    gain, gain_half = paired_interval(a + 0.1, a)
+    assert gain == pytest.approx(0.1) and gain_half < 1e-9
+    with pytest.raises(ValueError, match="one value per seed each"):
+        paired_interval([1.0, 2.0], [1.0])

@@ -123,9 +123,8 @@ def _mmoe_parameters(correlation, in_features: int, scale: float, num_sines: int
     basis, _ = torch.linalg.qr(
         torch.randn(in_features, num_tasks, generator=generator, dtype=torch.double)
     )
-    weights = (
-        scale * basis @ _psd_cholesky(cosines).T
-    ).float()  # (d, T): w_k . w_j = c^2 cosines[k, j]
+    # (d, T): w_k . w_j = c^2 cosines[k, j]
+    weights = (scale * basis @ _psd_cholesky(cosines).T).float()
     alpha = torch.randn(num_sines, generator=generator)
     beta = torch.randn(num_sines, generator=generator)
     return weights, alpha, beta

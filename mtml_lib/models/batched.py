@@ -64,9 +64,11 @@ class TaskGrouping:
         """``(B, D)`` -> ``(T, M, D)``, zeros where a task has fewer rows."""
         if self.grouped:
             return x.reshape(self.num_tasks, self.max_count, x.shape[-1])
-        padded = x.new_zeros(self.num_tasks, self.max_count, x.shape[-1])
-        padded[self.task_id, self.slot] = x
-        return padded
+        padded = torch.zeros(
+            self.num_tasks, self.max_count, x.shape[-1], dtype=x.dtype, device=x.device
+        )
+        # out of place, so that a vmapped x (replicas, torch.func) scatters too
+        return padded.index_put((self.task_id, self.slot), x)
 
     def unpad(self, padded: torch.Tensor) -> torch.Tensor:
         """``(T, M, D)`` -> ``(B, D)`` in the original row order."""

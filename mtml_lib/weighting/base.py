@@ -49,16 +49,42 @@ class Weighting:
     Attributes:
         requires_all_tasks: True when the method needs every task's loss at every
             step (the training loop then refuses to sample a subset of tasks).
+        batches_replicas: True when the method can serve R independent replicas of a model at
+            once (:meth:`batch_replicas`): losses ``(R, T)``, one state per replica.
+        shape: the shape of the losses ``combine`` takes: ``(T,)``, or ``(R, T)`` for replicas.
     """
 
     name = "weighting"
     requires_all_tasks = False
+    batches_replicas = False
 
     def __init__(self, *, num_tasks: int):
         self.num_tasks = check_int("num_tasks", num_tasks, minimum=1)
+        self.shape: tuple[int, ...] = (self.num_tasks,)
+        self.reset_state()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(num_tasks={self.num_tasks})"
+
+    def reset_state(self) -> None:
+        """(Re)create the method's state for losses of :attr:`shape`; none by default."""
+
+    def batch_replicas(self, replicas: int) -> Weighting:
+        """Serve ``replicas`` independent replicas at once: ``combine`` then takes losses ``(R, T)``
+        and keeps one state per replica (a replica's weights depend on its own losses only).
+        Returns the method; its state starts afresh.
+
+        Raises:
+            ValueError: the method cannot (see :attr:`batches_replicas`).
+        """
+        if not self.batches_replicas:
+            raise ValueError(
+                f"`weighting` {type(self).__name__} cannot serve replicas in one batch (it solves "
+                "one problem per replica's gradients); train the replicas one by one."
+            )
+        self.shape = (check_int("replicas", replicas, minimum=1), self.num_tasks)
+        self.reset_state()
+        return self
 
     def parameters(self) -> list[torch.Tensor]:
         """Learnable parameters of the method itself (optimised
@@ -88,7 +114,7 @@ class Weighting:
                 p.copy_(saved)
 
     def check_losses(self, losses: torch.Tensor) -> torch.Tensor:
-        check_tensor("losses", losses, shape=(self.num_tasks,))
+        check_tensor("losses", losses, shape=self.shape)
         return losses
 
     def check_shared_parameters(self, shared_parameters: Sequence[torch.nn.Parameter]) -> None:
@@ -110,8 +136,10 @@ def _learnable(values: torch.Tensor) -> torch.Tensor:
 class LossWeighting(Weighting):
     """A method that only chooses the weights :math:`w` of :math:`\\sum_i w_i \\mathcal{L}_i`."""
 
+    batches_replicas = True
+
     def loss_weights(self, losses: torch.Tensor) -> torch.Tensor:
-        """The weights ``(T,)`` for these losses (detached numbers)."""
+        """The weights (detached numbers, the shape of ``losses``: ``(T,)`` or ``(R, T)``)."""
         raise NotImplementedError
 
     def step_weights(self, losses: torch.Tensor) -> torch.Tensor:
@@ -129,13 +157,11 @@ class LossWeighting(Weighting):
         observed = distributed.mean_over_ranks(losses.detach())
         weights = self.step_weights(observed)
         if type(self).objective is LossWeighting.objective:
-            (
-                weights * losses
-            ).sum().backward()  # the default objective, with the weights of every process's losses
+            # the default objective, with the weights of every process's losses
+            (weights * losses).sum().backward()
         else:
-            self.objective(
-                losses
-            ).backward()  # the method's own objective (e.g. uncertainty weighting's)
+            # the method's own objective (e.g. uncertainty weighting's)
+            self.objective(losses).backward()
         # the method's own parameters (the model's: DDP)
         distributed.average_gradients(self.parameters())
         return weights

@@ -24,7 +24,8 @@ __all__ = ["DynamicWeightAverage", "dwa_weights"]
 def dwa_weights(
     previous: torch.Tensor, before_previous: torch.Tensor, temperature: float
 ) -> torch.Tensor:
-    """DWA's weights from the last two epoch-average losses (each ``(K,)``).
+    """DWA's weights from the last two epoch-average losses (each ``(K,)``, or ``(R, K)`` for
+    replicas).
 
     Example:
         >>> import torch
@@ -32,7 +33,7 @@ def dwa_weights(
         tensor([0.8756, 1.1244])
     """
     rate = previous / before_previous  # < 1: the task is still learning fast
-    return previous.numel() * torch.softmax(rate / temperature, dim=0)
+    return previous.shape[-1] * torch.softmax(rate / temperature, dim=-1)
 
 
 class DynamicWeightAverage(LossWeighting):
@@ -48,12 +49,14 @@ class DynamicWeightAverage(LossWeighting):
     requires_all_tasks = True
 
     def __init__(self, *, num_tasks: int, temperature: float = 2.0, window: int = 20):
-        super().__init__(num_tasks=num_tasks)
         self.temperature = check_float("temperature", temperature, minimum=0.0, strict_minimum=True)
         self.window = check_int("window", window, minimum=1)
-        self.weights = torch.ones(self.num_tasks)
+        super().__init__(num_tasks=num_tasks)
+
+    def reset_state(self) -> None:
+        self.weights = torch.ones(self.shape)
         self.epoch_losses: list[torch.Tensor] = []
-        self._sum = torch.zeros(self.num_tasks)
+        self._sum = torch.zeros(self.shape)
         self._count = 0
 
     def loss_weights(self, losses: torch.Tensor) -> torch.Tensor:

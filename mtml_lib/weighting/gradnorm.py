@@ -47,9 +47,11 @@ class GradNorm(LossWeighting):
     requires_all_tasks = True
 
     def __init__(self, *, num_tasks: int, alpha: float = 1.5):
-        super().__init__(num_tasks=num_tasks)
         self.alpha = check_float("alpha", alpha, minimum=0.0)
-        self.weights = _learnable(torch.ones(self.num_tasks))
+        super().__init__(num_tasks=num_tasks)
+
+    def reset_state(self) -> None:
+        self.weights = _learnable(torch.ones(self.shape))
         self.initial_losses: torch.Tensor | None = None
 
     def parameters(self) -> list[torch.Tensor]:
@@ -62,7 +64,7 @@ class GradNorm(LossWeighting):
     def _renormalise(self) -> None:
         with torch.no_grad():
             self.weights.clamp_(min=1e-4)
-            self.weights.mul_(self.num_tasks / self.weights.sum())
+            self.weights.mul_(self.num_tasks / self.weights.sum(dim=-1, keepdim=True))
 
     @staticmethod
     def last_shared_layer(shared_parameters: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -88,15 +90,18 @@ class GradNorm(LossWeighting):
         if self.initial_losses is None:
             self.initial_losses = observed.clone()
         layer = self.last_shared_layer(list(shared_parameters))
-        rows = torch.stack(
-            [torch.autograd.grad(loss, layer, retain_graph=True)[0].reshape(-1) for loss in losses]
-        )
-        # ||grad_W L_i|| on every process's batch, (T,)
-        norms = distributed.mean_over_ranks(rows).norm(dim=1)
+        # ||grad_W L_i|| on every process's batch, (..., T): a replica's W is its slice of the
+        # stacked layer, and replicas share nothing, so the summed loss gives each its own gradient.
+        grads = [
+            torch.autograd.grad(losses[..., i].sum(), layer, retain_graph=True)[0]
+            for i in range(self.num_tasks)
+        ]
+        rows = torch.stack([g.reshape(*self.shape[:-1], -1) for g in grads], dim=-2)  # (..., T, P)
+        norms = distributed.mean_over_ranks(rows).norm(dim=-1)
         gradient_norms = self.weights * norms  # G_i = ||grad_W w_i L_i|| = w_i ||grad_W L_i||
         ratio = observed / self.initial_losses.to(losses.device)
-        relative = ratio / ratio.mean()
-        target = (gradient_norms.mean() * relative**self.alpha).detach()
+        relative = ratio / ratio.mean(dim=-1, keepdim=True)
+        target = (gradient_norms.mean(dim=-1, keepdim=True) * relative**self.alpha).detach()
         balance_loss = (gradient_norms - target).abs().sum()
         self.weights.grad = torch.autograd.grad(balance_loss, self.weights)[0]
         weights = self.weights.detach().clone()

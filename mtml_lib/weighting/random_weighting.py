@@ -31,8 +31,8 @@ class RandomWeighting(LossWeighting):
     name = "random"
 
     def __init__(self, *, num_tasks: int, generator: int | torch.Generator | None = 0):
-        super().__init__(num_tasks=num_tasks)
         self.generator = make_generator(generator)
+        super().__init__(num_tasks=num_tasks)
 
     def loss_weights(self, losses: torch.Tensor) -> torch.Tensor:
         self.check_losses(losses)
@@ -40,7 +40,7 @@ class RandomWeighting(LossWeighting):
 
     def step_weights(self, losses):
         self._last = self.num_tasks * torch.softmax(
-            torch.randn(self.num_tasks, generator=self.generator), dim=0
+            torch.randn(self.shape, generator=self.generator), dim=-1
         )
         return self.loss_weights(losses)
 

@@ -48,4 +48,4 @@ class StaticWeighting(LossWeighting):
         self.weights = torch.tensor(values)
 
     def loss_weights(self, losses: torch.Tensor) -> torch.Tensor:
-        return self.weights.to(self.check_losses(losses).device, losses.dtype)
+        return self.weights.to(self.check_losses(losses).device, losses.dtype).expand_as(losses)

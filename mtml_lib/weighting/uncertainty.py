@@ -23,7 +23,8 @@ __all__ = ["UncertaintyWeighting"]
 
 
 class UncertaintyWeighting(LossWeighting):
-    """Learned log-variances ``s (T,)``, starting at 0 (every weight starts at :math:`c_i`).
+    """Learned log-variances ``s (T,)`` (``(R, T)`` for replicas), starting at 0: every weight
+    starts at :math:`c_i`.
 
     Args:
         num_tasks: T.
@@ -43,9 +44,11 @@ class UncertaintyWeighting(LossWeighting):
 
     def __init__(self, *, num_tasks: int, kinds: str | Sequence[str] | None = None):
         super().__init__(num_tasks=num_tasks)
-        self.log_variance = _learnable(torch.zeros(self.num_tasks))
         self._explicit = kinds is not None
         self.set_kinds("regression" if kinds is None else kinds)
+
+    def reset_state(self) -> None:
+        self.log_variance = _learnable(torch.zeros(self.shape))
 
     def set_kinds(self, kinds: str | Sequence[str]) -> None:
         kinds = [kinds] * self.num_tasks if isinstance(kinds, str) else list(kinds)

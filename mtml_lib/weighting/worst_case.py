@@ -57,26 +57,27 @@ class WorstCaseWeighting(LossWeighting):
         temperature: float = 0.1,
         step_size: float = 0.05,
     ):
-        super().__init__(num_tasks=num_tasks)
         self.mode = check_choice("mode", mode, ("softmax", "exponentiated", "max"))
         self.temperature = check_float("temperature", temperature, minimum=0.0, strict_minimum=True)
         self.step_size = check_float("step_size", step_size, minimum=0.0, strict_minimum=True)
-        self.q = torch.full((self.num_tasks,), 1.0 / self.num_tasks)
+        super().__init__(num_tasks=num_tasks)
+
+    def reset_state(self) -> None:
+        self.q = torch.full(self.shape, 1.0 / self.num_tasks)
 
     def loss_weights(self, losses: torch.Tensor) -> torch.Tensor:
         self.check_losses(losses)
         if self.mode == "max":
-            return self.num_tasks * torch.nn.functional.one_hot(losses.argmax(), self.num_tasks).to(
-                losses.dtype
-            )
+            worst = torch.nn.functional.one_hot(losses.argmax(dim=-1), self.num_tasks)
+            return self.num_tasks * worst.to(losses.dtype)
         if self.mode == "softmax":
-            return self.num_tasks * torch.softmax(losses.detach() / self.temperature, dim=0)
+            return self.num_tasks * torch.softmax(losses.detach() / self.temperature, dim=-1)
         return self.num_tasks * self.q.to(losses.device, losses.dtype)
 
     def step_weights(self, losses):
         if self.mode == "exponentiated":
             q = self.q.to(losses.device) * torch.exp(self.step_size * self.check_losses(losses))
-            self.q = q / q.sum()
+            self.q = q / q.sum(dim=-1, keepdim=True)
         return self.loss_weights(losses)
 
     def state_dict(self) -> dict[str, Any]:
