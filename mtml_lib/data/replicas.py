@@ -59,7 +59,9 @@ class ReplicaData:
         R, rows_of, xs, ys = settings.shape[0], [], [], []
         for i, n in enumerate(self.sizes):
             rows = torch.randint(n, (R, batch_size), generator=generator).to(self.device)  # (R, B)
-            xs.append(self.xs[i][settings[:, None], rows])  # (R, B, ...)
-            ys.append(self.ys[i][settings[:, None], rows])
+            flat = (settings[:, None] * n + rows).reshape(-1)  # into the (K * n, ...) table
+            for source, out in ((self.xs[i], xs), (self.ys[i], ys)):
+                picked = source.reshape(-1, *source.shape[2:]).index_select(0, flat)
+                out.append(picked.reshape(R, batch_size, *source.shape[2:]))  # (R, B, ...)
             rows_of.append(torch.full((batch_size,), i, dtype=torch.long))
         return torch.cat(xs, dim=1), torch.cat(rows_of).to(self.device), ys

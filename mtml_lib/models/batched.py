@@ -155,8 +155,7 @@ class StackedMLP(nn.Module):
         self, flat: torch.Tensor | None = None
     ) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """``[(weight (T, in, out), bias (T, out)), ...]`` as views of ``flat`` (default: the
-        parameters;
-        pass ``self.flat.grad`` to read the gradients layer by layer)."""
+        parameters; pass ``self.flat.grad`` to read the gradients layer by layer)."""
         flat = self.flat if flat is None else flat
         views = [
             chunk.view(shape) for chunk, shape in zip(torch.split(flat, self.sizes), self.shapes)
@@ -165,12 +164,27 @@ class StackedMLP(nn.Module):
 
     def forward_padded(self, padded: torch.Tensor) -> torch.Tensor:
         """``(T, M, in)`` -> ``(T, M, out)``."""
-        layers = self.layer_tensors()
-        for i, (weight, bias) in enumerate(layers):
-            padded = torch.baddbmm(bias.unsqueeze(1), padded, weight)  # (T, M, out)
-            if i < len(layers) - 1 or self.final_activation:
-                padded = torch.relu(padded)
-        return padded
+        return self._layers(padded, self.layer_tensors())
+
+    def forward_shared(self, x: torch.Tensor) -> torch.Tensor:
+        """Every network on the same rows: ``x (B, in)`` -> ``(T, B, out)`` (mixture experts).
+
+        The first layer is one product with every network's weights, so the input is never
+        copied T times (nor R x T times for stacked replicas).
+        """
+        (weight, bias), *rest = self.layer_tensors()
+        h = torch.einsum("bi,tio->tbo", x, weight) + bias.unsqueeze(1)  # (T, B, out)
+        if rest or self.final_activation:
+            h = torch.relu(h)
+        return self._layers(h, rest, offset=1)
+
+    def _layers(self, h: torch.Tensor, layers: list, offset: int = 0) -> torch.Tensor:
+        last = self.num_layers - 1
+        for i, (weight, bias) in enumerate(layers, start=offset):
+            h = torch.baddbmm(bias.unsqueeze(1), h, weight)  # (T, M, out)
+            if i < last or self.final_activation:
+                h = torch.relu(h)
+        return h
 
     def forward(self, x: torch.Tensor, grouping: TaskGrouping) -> torch.Tensor:
         """``x (B, in)`` routed by ``grouping`` -> ``(B, out)``."""

@@ -97,7 +97,7 @@ class MixtureOfExperts(ConditionedModel):
     def _forward(self, x, task_id):
         grouping = TaskGrouping(task_id, self.num_tasks)
         # (E, B, H)
-        expert_out = self.experts.forward_padded(x.unsqueeze(0).expand(self.num_experts, -1, -1))
+        expert_out = self.experts.forward_shared(x)
         gate = self.gate_weights(x, task_id, grouping)  # (B, E)
         if self.training and self.gate_dropout > 0:
             keep = (torch.rand_like(gate) >= self.gate_dropout).to(gate.dtype)
