@@ -44,6 +44,7 @@ __all__ = [
     "t_quantile",
     "t_interval",
     "paired_interval",
+    "bootstrap_interval",
 ]
 
 
@@ -281,3 +282,49 @@ def paired_interval(
             f"`a` and `b` must hold one value per seed each; got {a.numel()} and {b.numel()}."
         )
     return t_interval(a - b, level=level)
+
+
+def bootstrap_interval(
+    statistic: Callable[..., torch.Tensor | float],
+    *samples: torch.Tensor | Sequence[float],
+    level: float = 0.95,
+    resamples: int = 2000,
+    generator: int | torch.Generator = 0,
+) -> tuple[float, float, float]:
+    """The statistic of ``samples`` and its percentile-bootstrap ``level`` interval, for
+    statistics without a t interval (a spread, a ratio of spreads).
+
+    The seeds are resampled with replacement, the same draw for every sample (so paired samples
+    stay paired), ``resamples`` times; the interval holds the middle ``level`` of the statistic's
+    resampled values.
+
+    Returns:
+        ``(value, low, high)``.
+
+    Example:
+        >>> wide, narrow = torch.arange(32.0), torch.arange(32.0) / 4
+        >>> value, low, high = bootstrap_interval(lambda a, b: a.std() / b.std(), wide, narrow)
+        >>> round(value, 3), low > 1
+        (4.0, True)
+    """
+    if not samples:
+        raise ValueError("`samples` must hold at least one sample; got none.")
+    samples = tuple(torch.as_tensor(s, dtype=torch.float64).reshape(-1) for s in samples)
+    n = samples[0].numel()
+    if n < 2 or any(s.numel() != n for s in samples):
+        raise ValueError(
+            "`samples` must hold at least 2 values each, one per seed, as many in every sample; "
+            f"got {[s.numel() for s in samples]}."
+        )
+    if not 0 < level < 1:
+        raise ValueError(f"`level` must lie in (0, 1); got {level}.")
+    check_int("resamples", resamples, minimum=100)
+    if isinstance(generator, int):
+        generator = torch.Generator().manual_seed(generator)
+    draws = torch.randint(n, (resamples, n), generator=generator)
+    values = torch.tensor(
+        [float(statistic(*(s[d] for s in samples))) for d in draws], dtype=torch.float64
+    )
+    tail = (1 - level) / 2
+    low, high = torch.quantile(values, torch.tensor([tail, 1 - tail], dtype=torch.float64))
+    return float(statistic(*samples)), float(low), float(high)

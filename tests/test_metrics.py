@@ -132,3 +132,58 @@ def test_t_quantile_and_interval_against_scipy():
     assert gain == pytest.approx(0.1) and gain_half < 1e-9
     with pytest.raises(ValueError, match="one value per seed each"):
         paired_interval([1.0, 2.0], [1.0])
+
+
+def test_bootstrap_interval_covers_and_pairs():
+    from scipy import stats
+
+    from mtml_lib.metrics import bootstrap_interval, t_interval
+
+    # the mean: close to the t interval of a normal sample
+    values = torch.randn(200, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    value, low, high = bootstrap_interval(torch.mean, values)
+    mean, half = t_interval(values)
+    assert value == pytest.approx(mean)
+    assert low == pytest.approx(mean - half, abs=0.04) and high == pytest.approx(
+        mean + half, abs=0.04
+    )
+    # a ratio of spreads: 4 times wider, interval above 1; scipy's own bootstrap agrees
+    rng = torch.Generator().manual_seed(1)
+    wide, narrow = 4 * torch.randn(32, generator=rng), torch.randn(32, generator=rng)
+    ratio = lambda a, b: a.std() / b.std()  # noqa: E731
+    value, low, high = bootstrap_interval(ratio, wide, narrow, resamples=4000)
+    reference = stats.bootstrap(
+        (wide.numpy(), narrow.numpy()),
+        lambda a, b: a.std(ddof=1) / b.std(ddof=1),
+        paired=True,
+        vectorized=False,
+        method="percentile",
+        n_resamples=4000,
+        random_state=0,
+    ).confidence_interval
+    assert 1 < low < value < high
+    assert low == pytest.approx(reference.low, rel=0.1) and high == pytest.approx(
+        reference.high, rel=0.1
+    )
+    # paired: the same draw for every sample, so a difference of equal samples is exactly 0
+    same = bootstrap_interval(lambda a, b: (a - b).abs().max(), wide, wide.clone())
+    assert same == (0.0, 0.0, 0.0)
+    # deterministic for a seed
+    assert bootstrap_interval(ratio, wide, narrow) == bootstrap_interval(ratio, wide, narrow)
+
+
+@pytest.mark.parametrize(
+    ("samples", "options", "match"),
+    [
+        ((), {}, "at least one sample"),
+        (([1.0],), {}, "at least 2 values"),
+        (([1.0, 2.0], [1.0, 2.0, 3.0]), {}, "as many in every sample"),
+        (([1.0, 2.0],), {"level": 1.0}, "`level` must lie in"),
+        (([1.0, 2.0],), {"resamples": 10}, "resamples"),
+    ],
+)
+def test_bootstrap_interval_refuses_bad_input(samples, options, match):
+    from mtml_lib.metrics import bootstrap_interval
+
+    with pytest.raises(ValueError, match=match):
+        bootstrap_interval(torch.mean, *samples, **options)

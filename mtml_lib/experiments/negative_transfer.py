@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 from ..data.multitask import MultiTaskDataset, sample_train_test
@@ -57,12 +59,14 @@ def correlated_data(
     )
 
 
-def make_model(label: str, *, seed: int, num_tasks: int = 2) -> ConditionedModel:
-    """Model ``label`` of :data:`MODELS`, initialised from ``seed``."""
+def make_model(label: str, *, seed: int | None, num_tasks: int = 2) -> ConditionedModel:
+    """Model ``label`` of :data:`MODELS`, initialised from ``seed``; ``None`` draws from torch's
+    global stream as it stands (what :func:`~mtml_lib.training.replicas.fit_replicas` seeds for
+    each replica)."""
     if label not in MODELS:
         raise ValueError(f"`label` must be one of {list(MODELS)}; got {label!r}.")
     name, options = MODELS[label]
-    with seeded(seed):
+    with contextlib.nullcontext() if seed is None else seeded(seed):
         return get_conditioning(
             name, in_features=IN_FEATURES, out_features=1, num_tasks=num_tasks, **options
         )

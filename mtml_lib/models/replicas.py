@@ -80,6 +80,24 @@ class StackedReplicas(nn.Module):
 
         return vmap(one, randomness="different")(*self._state(), x)
 
+    def train(self, mode: bool = True) -> StackedReplicas:
+        """Training or evaluation mode, for the stack and the skeleton that runs each replica (so
+        that dropout and the like behave as in one model)."""
+        super().train(mode)
+        self.skeleton.train(mode)
+        return self
+
+    def unstack(self) -> list[nn.Module]:
+        """Each replica as a module of the architecture on its own (copies of its weights, in the
+        stack's mode and on its device)."""
+        params, buffers = self._state()
+        models = []
+        for r in range(self.replicas):
+            model = copy.deepcopy(self.skeleton).to_empty(device=self.stacked[0].device)
+            model.load_state_dict({n: t[r].detach().clone() for n, t in (params | buffers).items()})
+            models.append(model.train(self.training))
+        return models
+
     def shared_parameters(self) -> list[nn.Parameter]:
         """The stacked versions of the parameters the architecture shares between tasks."""
         return [self.stacked[i] for i in self._shared]

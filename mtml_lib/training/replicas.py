@@ -30,7 +30,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -63,6 +63,7 @@ class ReplicaHistory(History):
         losses: ``(steps, R, T)`` each replica's training loss of each task at each step.
         weights: ``(steps, R, T)`` the weights the method applied to each replica.
         eval_metrics: one ``(R, T)`` nested list per evaluation.
+        models: each replica's trained model, as a module on its own (in evaluation mode).
     """
 
     task_names: list[str]
@@ -71,6 +72,7 @@ class ReplicaHistory(History):
     seeds: list[int]
     losses: torch.Tensor
     weights: torch.Tensor
+    models: list[nn.Module] = field(default_factory=list, repr=False)
 
     @property
     def final_metrics(self) -> torch.Tensor:
@@ -245,6 +247,7 @@ def _fit_batched(make_model, datasets, evals, method, config, settings, seeds, g
         device=device,
     )
     loop.run(step, start=loop.resume())
+    history.models = model.eval().unstack()
     return history
 
 
@@ -305,12 +308,13 @@ def _fit_one_by_one(
 ) -> ReplicaHistory:
     """The replicas of a method that cannot batch them, trained with :func:`fit` one after another
     (each replica draws its batches from its own seed)."""
-    runs = []
+    runs, models = [], []
     for k, seed in zip(settings, seeds, strict=True):
         options = weighting_options or {}
         method = get_weighting(weighting, num_tasks=datasets[k].num_tasks, **options)
         evaluate_on = None if evals is None else evals[k]
         model = _build(make_model, seed)
+        models.append(model)
         runs.append(
             fit(
                 model,
@@ -329,4 +333,5 @@ def _fit_one_by_one(
         [h.eval_metrics[e] for h in runs] for e in range(len(runs[0].eval_steps))
     ]
     history.seconds = sum(h.seconds for h in runs)
+    history.models = [m.eval() for m in models]
     return history

@@ -37,3 +37,17 @@ def test_a_model_trains_and_reports_each_tasks_test_error():
     )
     with pytest.raises(ValueError, match="`label` must be one of"):
         negative_transfer.make_model("MoME", seed=0)
+
+
+def test_make_model_without_a_seed_draws_from_the_global_stream():
+    from mtml_lib.seeding import seeded
+
+    def first_weight(model):
+        return next(model.parameters()).detach().clone()
+
+    with seeded(3):
+        drawn = first_weight(negative_transfer.make_model("MMoE", seed=None))
+    assert torch.equal(drawn, first_weight(negative_transfer.make_model("MMoE", seed=3)))
+    with seeded(4):
+        other = first_weight(negative_transfer.make_model("MMoE", seed=None))
+    assert not torch.equal(drawn, other)

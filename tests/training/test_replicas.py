@@ -57,6 +57,14 @@ def test_one_replica_is_the_plain_run(name):
         rtol=1e-4,
         atol=1e-6,
     )
+    # the trained replica, handed back as a module of its own, holds the plain run's weights
+    (trained,) = batched.models
+    assert type(trained) is type(model) and not trained.training
+    for (name_a, a), (name_b, b) in zip(
+        trained.state_dict().items(), model.state_dict().items(), strict=True
+    ):
+        assert name_a == name_b
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("weighting", ["equal", "uncertainty", "dwa", "gradnorm", "random"])
@@ -97,6 +105,7 @@ def test_methods_that_cannot_batch_are_trained_one_by_one():
         progress=False,
     )
     assert tuple(history.losses.shape) == (6, 4, 2) and tuple(history.final_metrics.shape) == (4, 2)
+    assert len(history.models) == 4 and not any(m.training for m in history.models)
 
 
 def test_the_stack_runs_each_replica_on_its_own_inputs():
