@@ -8,7 +8,11 @@ and return query logits ``(B, N*Q, N)``:
 * :func:`train_from_scratch`: fit a fresh classifier on each episode's support set
   :math:`\mathcal{D}^{tr}` alone, as if the task were the only one in the world. All
   B classifiers train together in one batched kernel (independent networks, as in
-  notebook 02).
+  notebook 02);
+* :func:`pretrain_encoder` then :func:`train_from_scratch` with ``embed``: *pretrain and
+  fine-tune* (Chen et al., "A Closer Look at Few-shot Classification", ICLR 2019): learn
+  features by classifying every meta-training class at once, no episodes, then fit a
+  fresh linear classifier on each episode's support features.
 
 Example:
     >>> import torch
@@ -30,9 +34,10 @@ import torch.nn.functional as F
 
 from .._validation import check_float, check_int
 from ..seeding import make_generator
+from .backbones import ConvEncoder
 from .batched import StackedMLP
 
-__all__ = ["nearest_neighbour", "train_from_scratch", "accuracy_per_episode"]
+__all__ = ["nearest_neighbour", "train_from_scratch", "pretrain_encoder", "accuracy_per_episode"]
 
 
 def _flat(x: torch.Tensor) -> torch.Tensor:
@@ -68,6 +73,7 @@ def train_from_scratch(
     steps: int = 100,
     lr: float = 0.1,
     generator: int | torch.Generator | None = 0,
+    embed: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Train one model per episode on its support set only; return its query predictions.
 
@@ -81,10 +87,19 @@ def train_from_scratch(
         steps: full-batch Adam steps on the support set.
         lr: Adam's learning rate.
         generator: seeds the classifiers' initial weights.
+        embed: maps images ``(M, 1, H, W)`` to features ``(M, D)`` (held fixed; e.g. a
+            :func:`pretrain_encoder`); None fits on the pixels.
     """
     steps = check_int("steps", steps, minimum=1)
     lr = check_float("lr", lr, minimum=0.0, strict_minimum=True)
-    support, query = _flat(episode.support_x), _flat(episode.query_x)  # (B, S, P)
+    if embed is None:
+        support, query = _flat(episode.support_x), _flat(episode.query_x)  # (B, S, P)
+    else:
+        with torch.no_grad():
+            support, query = (
+                embed(x.flatten(0, 1)).reshape(*x.shape[:2], -1)
+                for x in (episode.support_x, episode.query_x)
+            )
     regression = not hasattr(episode, "n_way")
     B = episode.batch_size
     outputs = 1 if regression else episode.n_way
@@ -110,6 +125,52 @@ def train_from_scratch(
             optimizer.step()
     with torch.no_grad():
         return nets.forward_padded(query)
+
+
+def pretrain_encoder(
+    dataset,
+    *,
+    channels: Sequence[int] = (32, 32, 64),
+    features: int = 64,
+    steps: int = 500,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    device: str | torch.device = "cpu",
+    generator: int | torch.Generator | None = 0,
+) -> ConvEncoder:
+    """Train a :class:`~mtml_lib.models.backbones.ConvEncoder` and a linear head to classify every
+    class of ``dataset`` at once (plain supervised learning, no episodes); return the encoder, in
+    evaluation mode, without its head.
+
+    Args:
+        dataset: a :class:`~mtml_lib.data.fewshot.FewShotDataset` (the meta-training classes).
+        channels, features: the encoder's size (as the black-box learners').
+        steps: Adam steps of ``batch_size`` images drawn at random.
+        lr: Adam's learning rate.
+        device: where to train.
+        generator: seeds the initial weights and the batches.
+    """
+    steps = check_int("steps", steps, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    lr = check_float("lr", lr, minimum=0.0, strict_minimum=True)
+    generator = make_generator(generator)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(torch.randint(2**31, (1,), generator=generator)))
+        encoder = ConvEncoder(channels=channels, out_features=features)
+        head = torch.nn.Linear(features, dataset.num_classes)
+    encoder, head = encoder.to(device).train(), head.to(device)
+    images = dataset.images.flatten(0, 1).unsqueeze(1)  # (classes * instances, 1, H, W)
+    labels = torch.arange(dataset.num_classes).repeat_interleave(dataset.instances)
+    optimizer = torch.optim.Adam([*encoder.parameters(), *head.parameters()], lr=lr)
+    with torch.enable_grad():
+        for _ in range(steps):
+            rows = torch.randint(len(images), (batch_size,), generator=generator)
+            x, y = images[rows].to(device), labels[rows].to(device)
+            loss = F.cross_entropy(head(encoder(x)), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return encoder.eval()
 
 
 def accuracy_per_episode(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
