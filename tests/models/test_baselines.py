@@ -1,4 +1,4 @@
-"""Baselines without meta-learning: nearest neighbour, per-episode training, pretrain and fine-tune."""
+"""Baselines without meta-learning: nearest neighbour, pretrain and fine-tune."""
 
 import pytest
 import torch
