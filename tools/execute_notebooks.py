@@ -8,7 +8,8 @@ with a kernel dialog), runs top to bottom in the current environment with
 ``MTML_DEVICE=cpu`` (reference outputs come from the CPU, as in CI), and is
 cleaned with ``nbstripout --keep-output --keep-count`` (widget state and
 metadata noise go; outputs and execution counts, which nbval needs, stay).
-The wall time of each notebook is printed.
+The wall time of each notebook, and of all of them, is printed (the budget on a 2-core CPU:
+180 s for each lab notebook, 600 s for all six).
 """
 
 from __future__ import annotations
@@ -51,9 +52,13 @@ def main() -> None:
     parser.add_argument("notebooks", nargs="+", type=pathlib.Path)
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
     args = parser.parse_args()
+    total = 0.0
     for path in args.notebooks:
         seconds = execute(path, args.timeout)
+        total += seconds
         print(f"{path}: executed in {seconds:.1f} s")
+    if len(args.notebooks) > 1:
+        print(f"{len(args.notebooks)} notebooks: {total:.1f} s in all")
 
 
 if __name__ == "__main__":
