@@ -78,38 +78,11 @@ class EpisodeBatch:
     def homework_layout(
         self, *, generator: torch.Generator | int | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The classic black-box homework's input: ``images (B, K+1, N, H*W)`` and one-hot ``labels
-        (B, K+1, N, N)``.
+        """The classic black-box homework's input: ``images (B, K+1, N, H*W)`` and one-hot
+        ``labels (B, K+1, N, N)`` (see :func:`mtml_lib.data.homework_layout.homework_layout`)."""
+        from .homework_layout import homework_layout
 
-        Rows 0..K-1 hold one support image of every class, in label order; row K is the
-        query set (one image per class, ``n_query`` must be 1) in a random order per
-        episode, so a model cannot read a query's label from its position. The query
-        labels are returned in full: a model must zero them at its input.
-        """
-        if self.n_query != 1:
-            raise ValueError(
-                "the homework layout has one query per class: `n_query` must be 1; got "
-                f"{self.n_query}."
-            )
-        B, N, K = self.batch_size, self.n_way, self.k_shot
-        pixels = self.support_x.shape[-1] * self.support_x.shape[-2]
-        # (B, K, N, pixels): row k, class n
-        support = self.support_x.reshape(B, N, K, pixels).transpose(1, 2)
-        support_labels = self.support_y.reshape(B, N, K).transpose(1, 2)  # (B, K, N)
-        generator = (
-            make_generator(generator, device=self.query_x.device)
-            if not isinstance(generator, torch.Generator)
-            else generator
-        )
-        # (B, N)
-        order = torch.rand(B, N, generator=generator, device=self.query_x.device).argsort(dim=1)
-        query = self.query_x.reshape(B, N, pixels).gather(
-            1, order[..., None].expand(-1, -1, pixels)
-        )
-        query_labels = self.query_y.reshape(B, N).gather(1, order)
-        images = torch.cat([support, query.unsqueeze(1)], dim=1)  # (B, K+1, N, pixels)
-        labels = torch.cat([support_labels, query_labels.unsqueeze(1)], dim=1)  # (B, K+1, N)
-        return images, torch.nn.functional.one_hot(labels, N).to(images.dtype)
+        return homework_layout(self, generator=generator)
 
 
 class EpisodeSampler:
@@ -255,36 +228,8 @@ class EpisodeSampler:
         )
 
     def sample_homework(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """One batch straight into the classic homework's layout (one query per class), in one
-        gather.
+        """One batch straight into the classic homework's layout (see
+        :func:`mtml_lib.data.homework_layout.sample_homework`)."""
+        from .homework_layout import sample_homework
 
-        Same result as ``sample().homework_layout()`` for a sampler with ``n_query=1``,
-        without the intermediate copies.
-
-        Returns:
-            ``images (B, K+1, N, H*W)`` and one-hot ``labels (B, K+1, N, N)``; the last row
-            is the query set in a random order.
-        """
-        if self.n_query != 1:
-            raise ValueError(
-                "the homework layout has one query per class: `n_query` must be 1; got "
-                f"{self.n_query}."
-            )
-        B, N, K = self.batch_size, self.n_way, self.k_shot
-        H, W = self.images.shape[-2:]
-        classes, instances = self._draw(K + 1)
-        # query row order
-        order = torch.rand(B, N, generator=self.generator, device=self.device).argsort(dim=1)
-        row_classes = torch.cat(
-            [classes[:, None, :].expand(B, K, N), classes.gather(1, order)[:, None, :]], dim=1
-        )
-        # (B, K+1, N)
-        row_instances = torch.cat(
-            [instances[:, :, :K].transpose(1, 2), instances[:, :, K].gather(1, order)[:, None, :]],
-            dim=1,
-        )
-        images = self._gather(row_classes, row_instances).reshape(B, K + 1, N, H * W)
-        labels = torch.cat(
-            [torch.arange(N, device=self.device).expand(B, K, N), order[:, None, :]], dim=1
-        )
-        return images, torch.nn.functional.one_hot(labels, N).float()
+        return sample_homework(self)
