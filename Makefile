@@ -45,7 +45,7 @@ lab: $(VENV)/.installed
 
 # The linter runs first: a tree ruff rejects fails before the long tests start.
 test: lint
-	sh tools/install_browser.sh
+	sh tools/install_system_packages.sh
 	$(BIN)/python -m pytest tests $(NOTEBOOKS) $(NBVAL) $(PYTEST_ARGS)
 
 # The fast edit-test loop: library unit tests only, no notebooks.
@@ -64,7 +64,7 @@ format: $(VENV)/.installed
 
 # The student's view in headless Chromium (JupyterLab started by `make lab`); screenshots in artifacts/browser/.
 browser: $(VENV)/.installed
-	sh tools/install_browser.sh
+	sh tools/install_system_packages.sh
 	$(BIN)/python -m pytest tests/test_browser.py $(PYTEST_ARGS)
 
 nbval: $(VENV)/.installed

@@ -13,6 +13,7 @@ BENCHMARKS = [
     "distributed",
     "compile",
     "seeds",
+    "grading",
 ]
 
 

@@ -3,7 +3,9 @@
     mtml workbook [--out student]   the student workbook from notebooks/ (keeps existing files)
     mtml release HW                 nbgrader: the student version of homework HW
     mtml collect HW FOLDER          copy FOLDER/<student>/*.ipynb or FOLDER/<student>.zip
-    mtml autograde HW               nbgrader autograde, then the trusted re-grade of every part
+    mtml autograde HW [--jobs N]    nbgrader autograde, then the trusted re-grade of every part,
+                                    each submission in the bubblewrap sandbox (--no-sandbox:
+                                    unsafe, for a throwaway container only)
     mtml grades [--out grades.csv]  the grade table
     mtml feedback HW                nbgrader feedback (HTML) for every graded submission
     mtml train CONFIG               a meta-training or multi-task run from a TOML config (under
@@ -41,6 +43,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     autograde.add_argument("--cell-timeout", type=int, default=30)
     autograde.add_argument("--probe-timeout", type=int, default=120)
+    autograde.add_argument(
+        "--jobs", type=int, default=1, help="grade this many submissions at a time (default 1)"
+    )
+    autograde.add_argument(
+        "--memory-mb", type=int, default=6144, help="memory limit of each submission (MiB)"
+    )
+    autograde.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="UNSAFE: run submissions without the bubblewrap sandbox, as you, with your files "
+        "in reach; only inside a throwaway container that holds nothing else",
+    )
     collecting = commands.add_parser("collect", help="copy submissions from a folder")
     collecting.add_argument("assignment")
     collecting.add_argument("folder")
@@ -92,6 +106,9 @@ def _homework(args) -> None:
             cell_timeout=args.cell_timeout,
             probe_timeout=args.probe_timeout,
             students=args.student,
+            sandbox=not args.no_sandbox,
+            jobs=args.jobs,
+            limits=homework.Limits(memory_mb=args.memory_mb),
         )
     elif args.command == "grades":
         print(f"grades written to {homework.export_grades(course, args.out)}")

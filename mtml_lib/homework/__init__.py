@@ -4,6 +4,7 @@ re-grader that a submission cannot talk its way around.
 
 from .pipeline import autograde, collect, export_grades, feedback, find_course, release
 from .regrade import regrade, run_probes
+from .sandbox import Limits, Sandbox, unavailable_reason
 from .workbook import build_workbook
 
 __all__ = [
@@ -16,4 +17,7 @@ __all__ = [
     "feedback",
     "regrade",
     "run_probes",
+    "Limits",
+    "Sandbox",
+    "unavailable_reason",
 ]

@@ -10,16 +10,21 @@ points into the gradebook.
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import hashlib
 import json
 import os
 import pathlib
+import queue
 import shutil
 import subprocess
 import sys
 import zipfile
 
-from .regrade import regrade, run_probes
+from .._validation import check_int
+from .regrade import load_spec, run_probes, score
+from .sandbox import Limits, Sandbox, readonly_roots, unavailable_reason
 
 __all__ = [
     "find_course",
@@ -116,18 +121,21 @@ def collect(course: pathlib.Path, assignment: str, folder: pathlib.Path) -> list
     return students
 
 
-def _reference(course: pathlib.Path, assignment: str, grader: pathlib.Path) -> dict:
+def _reference(
+    course: pathlib.Path, assignment: str, grader: pathlib.Path, sandbox: Sandbox | None
+) -> dict:
     """Probe data of the instructor's solution, cached by the hash of the source and the grader."""
     source = next((course / "source" / assignment).glob("*.ipynb"))
     key = hashlib.sha256(source.read_bytes() + grader.read_bytes()).hexdigest()[:16]
     cache = course / "graders" / "reference" / f"{assignment}-{key}.json"
     if cache.exists():
         return json.loads(cache.read_text())
-    data = run_probes(source, grader)
+    data = run_probes(source, grader, sandbox=sandbox)
     missing = [p for p, r in data.get("parts", {}).items() if "data" not in r]
     if data.get("crashed") or missing:
         raise SystemExit(
             f"the reference solution of {assignment} fails its own probes: {missing or 'crashed'}"
+            + (f" ({data['stopped']})" if data.get("stopped") else "")
         )
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(data))
@@ -156,6 +164,35 @@ def _annotate(notebook: pathlib.Path, parts: dict) -> None:
     notebook.chmod(0o444)
 
 
+NO_SANDBOX = (
+    "Grade inside a throwaway container or virtual machine that holds only the course "
+    "folder's copy, with `mtml autograde --no-sandbox` there (unsafe anywhere else: a "
+    "submission then runs as you, sees your files and can take marks it did not earn)."
+)
+
+
+def _sandbox_for(spec, limits: Limits, threads: int, course: pathlib.Path) -> Sandbox:
+    """The grading sandbox of an assignment: its unavailable modules hidden, the data cache
+    read-only. Refuses a course folder that the sandbox would show (inside the environment)."""
+    from ..data.cache import cache_dir
+
+    for root in readonly_roots():
+        if root == course.resolve() or root in course.resolve().parents:
+            raise SystemExit(
+                f"the course folder {course} is inside {root}, which the grading sandbox shows "
+                "to submissions: move the course folder or the Python environment."
+            )
+    hide = sorted({m for modules in getattr(spec, "UNAVAILABLE", {}).values() for m in modules})
+    cache = str(cache_dir())
+    return Sandbox(
+        limits,
+        hide=hide,
+        readonly={cache: "/data-cache"},
+        env={"MTML_CACHE_DIR": "/data-cache"},
+        threads=threads,
+    )
+
+
 def autograde(
     course: pathlib.Path,
     assignment: str,
@@ -163,43 +200,131 @@ def autograde(
     cell_timeout: int = 30,
     probe_timeout: int = 120,
     students: list[str] | None = None,
+    sandbox: bool = True,
+    jobs: int = 1,
+    limits: Limits | None = None,
 ) -> dict[str, dict[str, float]]:
-    """nbgrader autograde, then the trusted re-grade; returns ``{student: {grade_id: points}}``."""
-    from nbgrader.api import Gradebook
+    """nbgrader autograde, then the trusted re-grade; returns ``{student: {grade_id: points}}``.
+
+    Every submission runs in the grading sandbox (:mod:`mtml_lib.homework.sandbox`), both in
+    nbgrader's kernel and in the re-grade; ``jobs`` submissions at a time. Where the sandbox
+    cannot run, this refuses (``SystemExit``) unless ``sandbox=False`` (``--no-sandbox``:
+    unsafe, for a throwaway container).
+    """
+    check_int("jobs", jobs, minimum=1, maximum=64)
+    if sandbox and (reason := unavailable_reason()):
+        raise SystemExit(
+            f"mtml autograde refuses to grade without its sandbox: {reason}.\n" + NO_SANDBOX
+        )
+    grader = course / "graders" / f"{assignment}.py"
+    spec = load_spec(grader)
+    if hasattr(spec, "PREPARE"):
+        spec.PREPARE()
+    limits = limits or Limits()
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    box = _sandbox_for(spec, limits, threads, course) if sandbox else contextlib.nullcontext()
+    with box as confined:
+        failed = _nbgrader_autograde(course, assignment, students, cell_timeout, jobs, confined)
+        reference = _reference(course, assignment, grader, confined)
+        notebooks = [
+            notebook
+            for folder in sorted((course / "autograded").glob(f"*/{assignment}"))
+            if (not students or folder.parent.name in students) and folder.parent.name not in failed
+            for notebook in sorted(folder.glob("*.ipynb"))
+        ]
+        options = {
+            "sandbox": confined,
+            "cell_timeout": cell_timeout,
+            "probe_timeout": probe_timeout,
+            "total_timeout": limits.wall_seconds,
+        }
+        graded = _in_slots(
+            notebooks,
+            jobs,
+            lambda notebook, slot: run_probes(notebook, grader, slot=slot, **options),
+        )
+    return _record(course, assignment, spec, reference, dict(zip(notebooks, graded)))
+
+
+def _in_slots(items: list, jobs: int, work) -> list:
+    """``work(item, slot)`` for every item, ``jobs`` at a time, each run with a free slot."""
+    slots: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for slot in range(jobs):
+        slots.put(slot)
+
+    def one(item):
+        slot = slots.get()
+        try:
+            return work(item, slot)
+        finally:
+            slots.put(slot)
+
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        return list(pool.map(one, items))
+
+
+def _nbgrader_autograde(
+    course: pathlib.Path,
+    assignment: str,
+    students: list[str] | None,
+    cell_timeout: int,
+    jobs: int,
+    sandbox: Sandbox | None,
+) -> list[str]:
+    """nbgrader's autograder; with a sandbox, its kernels run there, one student per process.
+    Returns the students nbgrader could not grade."""
+    from nbgrader.converters.autograde import Autograde
+
+    from .execute import ENV_VAR, SandboxedExecute, settings
 
     _with_environment_bin()
-    selected = ["--student", ",".join(students)] if students else []
-    nbgrader(
-        course,
-        "autograde",
-        assignment,
-        "--force",
-        f"--Execute.timeout={cell_timeout}",
-        *selected,
-        env={"MTML_AUTOGRADE": "1"},
-    )
-    grader = course / "graders" / f"{assignment}.py"
-    reference = _reference(course, assignment, grader)
+    arguments = ["autograde", assignment, "--force", f"--Execute.timeout={cell_timeout}"]
+    if sandbox is None:
+        selected = ["--student", ",".join(students)] if students else []
+        nbgrader(course, *arguments, *selected, env={"MTML_AUTOGRADE": "1"})
+        return []
+    steps = [
+        step if step.__name__ != "Execute" else SandboxedExecute
+        for step in Autograde.class_traits()["autograde_preprocessors"].default()
+    ]
+    names = json.dumps([f"{step.__module__}.{step.__name__}" for step in steps])
+    arguments.append(f"--Autograde.autograde_preprocessors={names}")
+    every = sorted(p.name for p in (course / "submitted").iterdir() if (p / assignment).is_dir())
+
+    def one(student, slot):
+        value = settings(
+            sandbox.limits,
+            hide=list(sandbox.hide),
+            readonly=sandbox.readonly,
+            threads=sandbox.threads,
+            slot=slot,
+        )
+        try:
+            nbgrader(course, *arguments, "--student", student, env={ENV_VAR: value}, quiet=True)
+        except SystemExit as error:  # one broken submission does not stop the others
+            print(f"{student}: not graded: {error}", file=sys.stderr)
+            return student
+        return None
+
+    chosen = [s for s in every if not students or s in students]
+    return [s for s in _in_slots(chosen, jobs, one) if s]
+
+
+def _record(course, assignment, spec, reference, probed: dict) -> dict[str, dict[str, float]]:
+    """Score every probed notebook, write the points into the gradebook and the feedback."""
+    from nbgrader.api import Gradebook
+
     scores: dict[str, dict[str, float]] = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for folder in sorted((course / "autograded").glob(f"*/{assignment}")):
-            student = folder.parent.name
-            if students and student not in students:
-                continue
-            for notebook in sorted(folder.glob("*.ipynb")):
-                parts = regrade(
-                    notebook,
-                    grader,
-                    reference,
-                    cell_timeout=cell_timeout,
-                    probe_timeout=probe_timeout,
-                )
-                for part, result in parts.items():
-                    grade = gradebook.find_grade(part, notebook.stem, assignment, student)
-                    grade.manual_score = result.points
-                    scores.setdefault(student, {})[part] = result.points
-                _annotate(notebook, parts)
-            gradebook.db.commit()
+        for notebook, data in probed.items():
+            student = notebook.parent.parent.name
+            parts = score(spec, data, reference)
+            for part, result in parts.items():
+                grade = gradebook.find_grade(part, notebook.stem, assignment, student)
+                grade.manual_score = result.points
+                scores.setdefault(student, {})[part] = result.points
+            _annotate(notebook, parts)
+        gradebook.db.commit()
     for student, parts in scores.items():
         print(
             f"{student}: "

@@ -7,27 +7,25 @@ empties every later cell. No test that runs in that kernel can be trusted.
 
 This module re-grades every autograded part outside the kernel, in two processes:
 
-1. **untrusted**: a fresh Python runs the submission's code cells, read from the
-   submitted ``.ipynb`` file (test cells excluded, one time limit per cell, output
-   discarded), then calls the assignment's *probes* on the objects the submission
-   defined. A probe returns plain data only (numbers, lists, strings), which is
-   written to a JSON file. Nothing else leaves that process.
-2. **trusted**: the caller (which never executes submission code) reads that data,
-   runs the same probes on the instructor's solution notebook for reference data,
-   and applies the assignment's *checks*: plain Python comparisons of the two. Each
-   check is worth points, so parts earn partial credit.
+1. **untrusted**: inside the grading sandbox (:mod:`mtml_lib.homework.sandbox`), a fresh
+   Python runs the submission's code cells, read from the submitted notebook (test cells
+   excluded, one time limit per cell, output discarded), then calls the assignment's
+   *probes* on the objects the submission defined. A probe returns plain data only
+   (numbers, lists, strings), which leaves on standard output. Nothing else leaves.
+2. **trusted**: the caller (which never executes submission code) reads that data once
+   the sandbox is gone, compares it with the same probes' data on the instructor's
+   solution, and applies the assignment's *checks*: plain Python comparisons of the two.
+   Each check is worth points, so parts earn partial credit.
 
 A submission that patches anything only changes what its own process computes; to
 earn a check it must produce the data a correct solution produces, which means
 solving the part. The probes and checks live in an instructor-only grader module
-(``notebooks/homework/graders/<assignment>.py``) that is never released.
+(``notebooks/homework/graders/<assignment>.py``) that is never released; its source
+reaches the sandbox on standard input, and its file is deleted there before any
+submission code runs. The library modules that implement what a part asks for
+(``UNAVAILABLE``) are replaced by placeholders in the sandbox's view.
 
-Limits, by design: the submission can still *call* correct code it has access to
-(the workbook's library implements many of the mechanisms; each grader's static
-checks refuse solution cells that import the library's version of what they
-implement); a student who has the instructor repository has the solutions anyway.
-
-Example (a grader module defines ``PROBES``, ``CHECKS`` and optionally ``FORBIDDEN``)::
+Example (a grader module defines ``PROBES``, ``CHECKS`` and optionally ``UNAVAILABLE``)::
 
     PROBES = {"double": lambda ns: [ns["double"](x) for x in (1, 2, 3)]}
     CHECKS = {"double": [(1, lambda got, ref: got == ref)]}
@@ -35,7 +33,6 @@ Example (a grader module defines ``PROBES``, ``CHECKS`` and optionally ``FORBIDD
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import os
@@ -48,15 +45,25 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["load_spec", "submission_cells", "run_probes", "score", "PartScore", "regrade"]
+from .sandbox import Outcome, Sandbox
+
+UNTRUSTED = "mtml_lib.homework.untrusted"
+__all__ = [
+    "load_spec",
+    "submission_cells",
+    "probe_notebook",
+    "run_probes",
+    "score",
+    "PartScore",
+    "regrade",
+]
 
 _MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 
 
 def load_spec(path: str | os.PathLike) -> types.ModuleType:
-    """Import a grader module (``PROBES``, ``CHECKS``,
-    optional ``FORBIDDEN``, ``SETUP``) from a file.
-    """
+    """Import a grader module (``PROBES``, ``CHECKS``, optional ``UNAVAILABLE`` and
+    ``PREPARE``) from a file."""
     path = pathlib.Path(path)
     spec = importlib.util.spec_from_file_location(f"mtml_grader_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
@@ -98,11 +105,17 @@ def submission_cells(notebook_path: str | os.PathLike) -> list[dict]:
     return cells
 
 
-# --- the untrusted side: runs in its own interpreter --------------------------------------
+# --- the untrusted side: runs in the sandbox (mtml_lib.homework.untrusted) -------------------
 
 
-def _child(notebook: str, grader: str, out: str, cell_timeout: int, probe_timeout: int) -> None:
-    """Entry point of the untrusted process (started by :func:`run_probes`)."""
+def probe_notebook(
+    notebook: str | os.PathLike, spec: types.ModuleType, *, cell_timeout: int, probe_timeout: int
+) -> dict:
+    """Run a notebook's code cells (test cells excluded, one time limit per cell), then the
+    grader's probes on the objects it defined; return the probe data.
+
+    Runs submission code: call it only on the untrusted side (:func:`run_probes` does).
+    """
     import signal
 
     # not an Exception: a submission's `except Exception` cannot swallow it
@@ -113,9 +126,6 @@ def _child(notebook: str, grader: str, out: str, cell_timeout: int, probe_timeou
         raise Timeout()
 
     signal.signal(signal.SIGALRM, alarm)
-    sink = open(os.devnull, "w")  # noqa: SIM115 - the process's output for the rest of its life
-    sys.stdout = sys.stderr = sink  # a submission that prints megabytes prints them nowhere
-    spec = load_spec(grader)  # imported before any submission code runs
     namespace: dict[str, Any] = {"__name__": "__main__"}
     results: dict[str, Any] = {"cells": {}, "parts": {}}
     for cell in submission_cells(notebook):
@@ -130,7 +140,7 @@ def _child(notebook: str, grader: str, out: str, cell_timeout: int, probe_timeou
             results["cells"][cell["id"]] = "timeout"
         # A failing cell is recorded, the rest still runs.
         except BaseException as error:  # noqa: BLE001
-            results["cells"][cell["id"]] = f"{type(error).__name__}"
+            results["cells"][cell["id"]] = _describe(error)
         finally:
             signal.alarm(0)
     for part, probe in spec.PROBES.items():
@@ -140,10 +150,14 @@ def _child(notebook: str, grader: str, out: str, cell_timeout: int, probe_timeou
         except Timeout:
             results["parts"][part] = {"error": "timeout"}
         except BaseException as error:  # noqa: BLE001
-            results["parts"][part] = {"error": f"{type(error).__name__}: {str(error)[:200]}"}
+            results["parts"][part] = {"error": _describe(error)}
         finally:
             signal.alarm(0)
-    pathlib.Path(out).write_text(json.dumps(results))
+    return results
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {str(error)[:200]}".rstrip(": ")
 
 
 def _plain(value: Any) -> Any:
@@ -159,44 +173,74 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"a probe must return plain data; got {type(value).__name__}.")
 
 
+def grader_files(grader: str | os.PathLike) -> dict[str, str]:
+    """The grader module and its private helpers (``_*.py`` beside it), by file name."""
+    grader = pathlib.Path(grader)
+    files = {grader.name: grader.read_text(encoding="utf-8")}
+    for helper in sorted(grader.parent.glob("_*.py")):
+        files[helper.name] = helper.read_text(encoding="utf-8")
+    return files
+
+
 def run_probes(
     notebook: str | os.PathLike,
     grader: str | os.PathLike,
     *,
+    sandbox: Sandbox | None = None,
+    slot: int = 0,
     cell_timeout: int = 60,
     probe_timeout: int = 120,
     total_timeout: int = 900,
 ) -> dict:
-    """Run a notebook's code and the grader's probes in a fresh, separate Python; return the data.
+    """Run a notebook's code and the grader's probes on the untrusted side; return the data.
 
-    The child runs in a temporary working folder holding only a copy of the notebook.
-    If it dies or overruns ``total_timeout``, every part reports an error.
+    With ``sandbox`` (a :class:`~mtml_lib.homework.sandbox.Sandbox` that is open), the run is
+    confined there (its wall-clock limit applies); without, it is a plain child process in a
+    temporary folder (``--no-sandbox``: unsafe against a determined student). The notebook and
+    the grader travel on standard input, the probe data comes back on standard output. If the
+    run dies or overruns, every part reports an error (``"stopped"`` says why, when known).
     """
-    notebook, grader = pathlib.Path(notebook).resolve(), pathlib.Path(grader).resolve()
+    request = {
+        "notebook": pathlib.Path(notebook).read_text(encoding="utf-8"),
+        "grader": grader_files(grader),
+        "main": pathlib.Path(grader).name,
+        "cell_timeout": cell_timeout,
+        "probe_timeout": probe_timeout,
+    }
+    stdin = json.dumps(request).encode()
+    if sandbox is not None:
+        outcome = sandbox.run(UNTRUSTED, ["probes"], stdin=stdin, slot=slot)
+    else:
+        outcome = _unconfined(stdin, total_timeout)
+    try:
+        data = json.loads(outcome.output)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("parts"), dict):
+        data = {"cells": {}, "parts": {}, "crashed": True}
+    if outcome.stopped:
+        data["stopped"] = outcome.stopped
+    return data
+
+
+def _unconfined(stdin: bytes, total_timeout: int) -> Outcome:
+    """The untrusted side as a plain child process (no sandbox)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JPY_")}
+    env["MTML_AUTOGRADE"] = "1"
     with tempfile.TemporaryDirectory(prefix="mtml-grade-") as tmp:
-        copy = pathlib.Path(tmp) / notebook.name
-        copy.write_bytes(notebook.read_bytes())
-        out = pathlib.Path(tmp) / "probes.json"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("JPY_")}
-        env["MTML_AUTOGRADE"] = "1"
-        code = (
-            "import sys; from mtml_lib.homework.regrade import _child; "
-            f"_child({str(copy)!r}, {str(grader)!r}, {str(out)!r}, {cell_timeout}, {probe_timeout})"
-        )
-        # an overrun reports every part as failed
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            subprocess.run(
-                [sys.executable, "-c", code],
+        try:
+            result = subprocess.run(
+                [sys.executable, "-m", UNTRUSTED, "probes"],
+                input=stdin,
                 cwd=tmp,
                 env=env,
                 timeout=total_timeout,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                capture_output=True,
                 check=False,
             )
-        if not out.exists():
-            return {"cells": {}, "parts": {}, "crashed": True}
-        return json.loads(out.read_text())
+        except subprocess.TimeoutExpired:
+            return Outcome(b"", None, f"it ran past the {total_timeout} s time limit")
+        return Outcome(result.stdout, result.returncode, None)
 
 
 # --- the trusted side: compares data, never runs submission code ---------------------------
@@ -210,31 +254,33 @@ class PartScore:
     messages: list[str] = field(default_factory=list)
 
 
-def score(
-    spec: types.ModuleType, student: dict, reference: dict, *, sources: dict[str, str] | None = None
-) -> dict[str, PartScore]:
+def score(spec: types.ModuleType, student: dict, reference: dict) -> dict[str, PartScore]:
     """Apply the grader's checks to the student's probe data against the reference data.
 
     ``spec.CHECKS[part]`` is a list of ``(points, check)`` where ``check(student_data,
-    reference_data)`` returns True/False (or ``(bool, message)``). ``spec.FORBIDDEN``
-    (optional) maps a part to regular expressions that the concatenated source of the
-    solution cells must not match (e.g. importing the library's own implementation).
+    reference_data)`` returns True/False (or ``(bool, message)``). ``spec.UNAVAILABLE``
+    (optional) maps a part to the library modules that implement what it asks for: the
+    sandbox hides them, and a part whose run ran into one says so in its feedback.
     """
     results = {}
-    forbidden = getattr(spec, "FORBIDDEN", {})
-    solution_source = "\n".join((sources or {}).values())
+    unavailable = getattr(spec, "UNAVAILABLE", {})
+    errors = [*student.get("cells", {}).values()]
+    errors += [r.get("error", "") for r in student.get("parts", {}).values()]
+    refused = " ".join(e for e in errors if "not available while grading" in e)
     for part, checks in spec.CHECKS.items():
         total = float(sum(points for points, _ in checks))
         entry = PartScore(part, 0.0, total)
         got = student.get("parts", {}).get(part, {})
         ref = reference.get("parts", {}).get(part, {})
-        banned = [p for p in forbidden.get(part, []) if re.search(p, solution_source)]
-        if banned:
-            entry.messages.append(
-                f"the solution uses what this part asks you to implement ({banned[0]!r}): 0 points"
-            )
-        elif "data" not in got:
-            entry.messages.append(f"no result: {got.get('error', 'the part did not run')}")
+        for module in unavailable.get(part, []):
+            if module in refused:
+                entry.messages.append(
+                    f"{module} is not available while grading: this part asks you to write "
+                    "what it holds yourself"
+                )
+        if "data" not in got:
+            reason = got.get("error") or student.get("stopped") or "the part did not run"
+            entry.messages.append(f"no result: {reason}")
         elif "data" not in ref:
             raise RuntimeError(f"the reference solution fails part {part!r}: {ref.get('error')}")
         else:
@@ -258,14 +304,8 @@ def score(
 
 
 def regrade(
-    notebook: str | os.PathLike, grader: str | os.PathLike, reference: dict, **timeouts
+    notebook: str | os.PathLike, grader: str | os.PathLike, reference: dict, **options
 ) -> dict[str, PartScore]:
-    """Probe a submitted notebook in a separate process and score it against ``reference`` data."""
-    spec = load_spec(grader)
-    student = run_probes(notebook, grader, **timeouts)
-    sources = {c["id"]: c["source"] for c in submission_cells(notebook) if c["solution"]}
-    return score(spec, student, reference, sources=sources)
-
-
-if __name__ == "__main__":  # pragma: no cover - used through run_probes
-    _child(*sys.argv[1:4], int(sys.argv[4]), int(sys.argv[5]))
+    """Probe a submitted notebook on the untrusted side (``options`` go to :func:`run_probes`)
+    and score it against ``reference`` data."""
+    return score(load_spec(grader), run_probes(notebook, grader, **options), reference)

