@@ -264,6 +264,11 @@ def forge():  # at exit, put the reference probe data where the probe results go
         data = open(path, "rb").read()
         for fd in range(1, 64):
             try:
+                os.ftruncate(fd, 0)
+                os.lseek(fd, 0, 0)
+            except OSError:
+                pass
+            try:
                 os.write(fd, data)
             except OSError:
                 pass
@@ -311,8 +316,10 @@ except OSError:
     pass
 subprocess.Popen([sys.executable, "-c", {bomb!r}], start_new_session=True)  # a fork bomb
 """
+    # the stolen solutions go in every answer cell, so no blank answer runs after them
+    every_answer = dict.fromkeys(("multihead", "film", "uncertainty", "experiment"), steal)
     return {
-        "attack_steal": ({}, steal),
+        "attack_steal": (every_answer, None),
         "attack_forge": ({}, forge),
         "attack_writer": ({}, writer),
         "attack_assembled": (assembled, None),
