@@ -281,6 +281,7 @@ def score(spec: types.ModuleType, student: dict, reference: dict) -> dict[str, P
         if "data" not in got:
             reason = got.get("error") or student.get("stopped") or "the part did not run"
             entry.messages.append(f"no result: {reason}")
+            entry.messages += _limits_hit(student)
         elif "data" not in ref:
             raise RuntimeError(f"the reference solution fails part {part!r}: {ref.get('error')}")
         else:
@@ -301,6 +302,26 @@ def score(spec: types.ModuleType, student: dict, reference: dict) -> dict[str, P
                     entry.messages.append(f"failed: {message}")
         results[part] = entry
     return results
+
+
+# How a cell that ran into one of the sandbox's limits fails, and the limit in words.
+_LIMIT_ERRORS = {
+    "MemoryError": "the memory limit",
+    "[Errno 27]": "the file size limit",
+    "[Errno 28]": "the limit on its writable space",
+    "[Errno 11]": "the limit on processes and threads",
+    "timeout": "the time limit of a cell",
+}
+
+
+def _limits_hit(student: dict) -> list[str]:
+    """Feedback lines for the cells that stopped at one of the grading limits."""
+    lines = []
+    for cell, outcome in student.get("cells", {}).items():
+        limit = next((v for k, v in _LIMIT_ERRORS.items() if k in str(outcome)), None)
+        if limit:
+            lines.append(f"cell {cell} stopped at {limit} ({str(outcome)[:80]})")
+    return lines
 
 
 def regrade(

@@ -1,0 +1,42 @@
+"""The trusted side's scoring: checks, partial credit and the feedback a student reads."""
+
+import types
+
+from mtml_lib.homework.regrade import score
+
+SPEC = types.SimpleNamespace(
+    CHECKS={"double": [(1, lambda got, ref: got == ref)], "layout": [(2, lambda g, r: g == r)]},
+    UNAVAILABLE={"layout": ["mtml_lib.data.homework_layout"]},
+)
+REFERENCE = {"parts": {"double": {"data": [2, 4]}, "layout": {"data": [1]}}}
+
+
+def test_points_follow_the_checks():
+    student = {"cells": {}, "parts": {"double": {"data": [2, 4]}, "layout": {"data": [0]}}}
+    parts = score(SPEC, student, REFERENCE)
+    assert (parts["double"].points, parts["layout"].points) == (1, 0)
+    assert parts["layout"].messages == ["failed: <lambda>"]
+
+
+def test_feedback_names_the_unavailable_module_and_the_limit_a_cell_hit():
+    student = {
+        "cells": {
+            "setup": "ok",
+            "answer": "ImportError: mtml_lib.data.homework_layout.homework_layout is not "
+            "available while grading: a graded part asks you to write it yourself.",
+            "big": "MemoryError",
+        },
+        "parts": {"double": {"data": [2, 4]}, "layout": {"error": "NameError: name 'f'"}},
+    }
+    parts = score(SPEC, student, REFERENCE)
+    assert parts["double"].points == 1 and parts["double"].messages == []
+    messages = parts["layout"].messages
+    assert messages[0].startswith("mtml_lib.data.homework_layout is not available while grading")
+    assert messages[1] == "no result: NameError: name 'f'"
+    assert messages[2] == "cell big stopped at the memory limit (MemoryError)"
+
+
+def test_a_stopped_run_says_why():
+    student = {"cells": {}, "parts": {}, "stopped": "it ran past the 900 s time limit"}
+    parts = score(SPEC, student, REFERENCE)
+    assert parts["double"].messages == ["no result: it ran past the 900 s time limit"]
