@@ -53,7 +53,7 @@ def _solution(course: pathlib.Path, assignment: str) -> nbformat.NotebookNode:
 
 def _time(base: pathlib.Path, folder: pathlib.Path, assignment: str, settings: dict) -> float:
     course = folder / "course"
-    shutil.copytree(base, course, ignore=shutil.ignore_patterns(*IGNORE[2:]))
+    shutil.copytree(base, course)  # with its gradebook, which knows the assignment
     homework.collect(course, assignment, folder / "submissions")
     began = time.perf_counter()
     scores = homework.autograde(course, assignment, **settings)
