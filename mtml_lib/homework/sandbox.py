@@ -214,7 +214,12 @@ class Sandbox:
         # As root, no user namespace: confine.py then leaves root for a user id of its own.
         arguments += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
         arguments += ["--unshare-cgroup-try"] + ([] if root else ["--unshare-user"])
-        made: set[pathlib.Path] = set()
+        # The writable folders first: a Python environment under /tmp is bound over them.
+        size = str(self.limits.scratch_mb * 1024 * 1024)
+        arguments += ["--proc", "/proc", "--dev", "/dev"]
+        for folder in ("/tmp", SCRATCH):
+            arguments += ["--perms", "1777", "--size", size, "--tmpfs", folder]
+        made: set[pathlib.Path] = {pathlib.Path("/tmp"), pathlib.Path(SCRATCH)}
         for top in ("bin", "lib", "lib64", "sbin"):
             path = pathlib.Path("/") / top
             if path.is_symlink():
@@ -233,10 +238,6 @@ class Sandbox:
         for cache in ("/etc/ld.so.cache",):
             if pathlib.Path(cache).exists():
                 arguments += ["--ro-bind", cache, cache]
-        size = str(self.limits.scratch_mb * 1024 * 1024)
-        arguments += ["--proc", "/proc", "--dev", "/dev"]
-        for folder in ("/tmp", SCRATCH):
-            arguments += ["--perms", "1777", "--size", size, "--tmpfs", folder]
         arguments += ["--chdir", SCRATCH, "--clearenv"]
         for key, value in self._environment().items():
             arguments += ["--setenv", key, value]

@@ -50,7 +50,7 @@ def test_limits_are_checked():
 
 
 def test_the_sandbox_works_on_this_machine():
-    """`make test` installs bubblewrap (tools/install_sandbox.sh): here it must work."""
+    """`make test` installs bubblewrap (tools/install_system_packages.sh): here it must work."""
     if not sys.platform.startswith("linux"):
         assert "Linux" in unavailable_reason()
         return
