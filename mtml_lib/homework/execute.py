@@ -21,10 +21,10 @@ from typing import Any
 import nbformat
 from nbgrader.preprocessors import Execute
 
+from .regrade import UNTRUSTED
 from .sandbox import Limits, Sandbox
 
 ENV_VAR = "MTML_SANDBOX"
-UNTRUSTED = "mtml_lib.homework.untrusted"
 
 
 def settings(

@@ -37,13 +37,11 @@ import importlib.util
 import json
 import os
 import pathlib
-import re
 import subprocess
 import sys
 import tempfile
 import types
 from dataclasses import dataclass, field
-from typing import Any
 
 from .sandbox import Outcome, Sandbox
 
@@ -51,14 +49,12 @@ UNTRUSTED = "mtml_lib.homework.untrusted"
 __all__ = [
     "load_spec",
     "submission_cells",
-    "probe_notebook",
     "run_probes",
+    "well_formed",
     "score",
     "PartScore",
     "regrade",
 ]
-
-_MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 
 
 def load_spec(path: str | os.PathLike) -> types.ModuleType:
@@ -105,72 +101,7 @@ def submission_cells(notebook_path: str | os.PathLike) -> list[dict]:
     return cells
 
 
-# --- the untrusted side: runs in the sandbox (mtml_lib.homework.untrusted) -------------------
-
-
-def probe_notebook(
-    notebook: str | os.PathLike, spec: types.ModuleType, *, cell_timeout: int, probe_timeout: int
-) -> dict:
-    """Run a notebook's code cells (test cells excluded, one time limit per cell), then the
-    grader's probes on the objects it defined; return the probe data.
-
-    Runs submission code: call it only on the untrusted side (:func:`run_probes` does).
-    """
-    import signal
-
-    # not an Exception: a submission's `except Exception` cannot swallow it
-    class Timeout(BaseException):
-        pass
-
-    def alarm(signum, frame):
-        raise Timeout()
-
-    signal.signal(signal.SIGALRM, alarm)
-    namespace: dict[str, Any] = {"__name__": "__main__"}
-    results: dict[str, Any] = {"cells": {}, "parts": {}}
-    for cell in submission_cells(notebook):
-        if cell["test"] or cell["skip"]:
-            continue
-        source = _MAGIC.sub("", cell["source"])
-        signal.alarm(cell_timeout)
-        try:
-            exec(compile(source, f"<cell {cell['id']}>", "exec"), namespace)
-            results["cells"][cell["id"]] = "ok"
-        except Timeout:
-            results["cells"][cell["id"]] = "timeout"
-        # A failing cell is recorded, the rest still runs.
-        except BaseException as error:  # noqa: BLE001
-            results["cells"][cell["id"]] = _describe(error)
-        finally:
-            signal.alarm(0)
-    for part, probe in spec.PROBES.items():
-        signal.alarm(probe_timeout)
-        try:
-            results["parts"][part] = {"data": _plain(probe(namespace))}
-        except Timeout:
-            results["parts"][part] = {"error": "timeout"}
-        except BaseException as error:  # noqa: BLE001
-            results["parts"][part] = {"error": _describe(error)}
-        finally:
-            signal.alarm(0)
-    return results
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {str(error)[:200]}".rstrip(": ")
-
-
-def _plain(value: Any) -> Any:
-    """Convert probe output to JSON-able plain data (tensors and arrays become nested lists)."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (bool, int, float, str)) or value is None:
-        return value
-    raise TypeError(f"a probe must return plain data; got {type(value).__name__}.")
+# --- starting the untrusted side (mtml_lib.homework.untrusted runs it) ---------------------
 
 
 def grader_files(grader: str | os.PathLike) -> dict[str, str]:
@@ -212,15 +143,33 @@ def run_probes(
         outcome = sandbox.run(UNTRUSTED, ["probes"], stdin=stdin, slot=slot)
     else:
         outcome = _unconfined(stdin, total_timeout)
-    try:
-        data = json.loads(outcome.output)
-    except ValueError:
-        data = None
-    if not isinstance(data, dict) or not isinstance(data.get("parts"), dict):
-        data = {"cells": {}, "parts": {}, "crashed": True}
+    data = well_formed(outcome.output)
     if outcome.stopped:
         data["stopped"] = outcome.stopped
     return data
+
+
+def well_formed(output: bytes) -> dict:
+    """The probe data in what the untrusted side wrote, in the shape :func:`score` reads:
+    cells map to strings, parts to ``{"data": ...}`` or ``{"error": str}``. Anything else
+    (the submission may have written it) is dropped; unreadable output is a crash."""
+    try:
+        data = json.loads(output)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("parts"), dict):
+        return {"cells": {}, "parts": {}, "crashed": True}
+    cells = data.get("cells") if isinstance(data.get("cells"), dict) else {}
+    parts = {}
+    for part, result in data["parts"].items():
+        if isinstance(result, dict) and "data" in result:
+            parts[part] = {"data": result["data"]}
+        elif isinstance(result, dict) and isinstance(result.get("error"), str):
+            parts[part] = {"error": result["error"]}
+    return {
+        "cells": {str(k): v for k, v in cells.items() if isinstance(v, str)},
+        "parts": parts,
+    }
 
 
 def _unconfined(stdin: bytes, total_timeout: int) -> Outcome:

@@ -7,7 +7,7 @@ standard output once, at the end; everything the code it runs prints goes nowher
 Tasks:
 
 * ``probes``: run a submission's code cells, then the grader's probes
-  (:func:`mtml_lib.homework.regrade.probe_notebook`); input and result are JSON;
+  (:func:`probe_notebook`); input and result are JSON;
 * ``execute``: run a notebook as nbgrader's autograder does, in a kernel of its own
   (nbgrader's ``Execute`` preprocessor); input and result are the notebook's JSON;
 * ``exec``: run Python source, with its output kept (for checks and tests).
@@ -18,13 +18,19 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import shutil
 import sys
+import types
+from typing import Any
+
+from .regrade import load_spec, submission_cells
+
+# IPython magics and shell escapes: not Python, skipped
+_MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 
 
 def _probes(data: bytes) -> bytes:
-    from .regrade import load_spec, probe_notebook
-
     request = json.loads(data)
     folder = pathlib.Path(os.environ.get("TMPDIR", "/tmp")) / "grader"
     folder.mkdir(parents=True, exist_ok=True)
@@ -50,6 +56,71 @@ def _execute(data: bytes) -> bytes:
     executor = Execute(timeout=request["timeout"])
     notebook, _ = executor.preprocess(notebook, {"metadata": {"path": str(pathlib.Path.cwd())}})
     return nbformat.writes(notebook).encode()
+
+
+def probe_notebook(
+    notebook: str | os.PathLike, spec: types.ModuleType, *, cell_timeout: int, probe_timeout: int
+) -> dict:
+    """Run a notebook's code cells (test cells excluded, one time limit per cell), then the
+    grader's probes on the objects it defined; return the probe data.
+
+    Runs submission code: call it only on the untrusted side (:func:`run_probes` does).
+    """
+    import signal
+
+    # not an Exception: a submission's `except Exception` cannot swallow it
+    class Timeout(BaseException):
+        pass
+
+    def alarm(signum, frame):
+        raise Timeout()
+
+    signal.signal(signal.SIGALRM, alarm)
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    results: dict[str, Any] = {"cells": {}, "parts": {}}
+    for cell in submission_cells(notebook):
+        if cell["test"] or cell["skip"]:
+            continue
+        source = _MAGIC.sub("", cell["source"])
+        signal.alarm(cell_timeout)
+        try:
+            exec(compile(source, f"<cell {cell['id']}>", "exec"), namespace)
+            results["cells"][cell["id"]] = "ok"
+        except Timeout:
+            results["cells"][cell["id"]] = "timeout"
+        # A failing cell is recorded, the rest still runs.
+        except BaseException as error:  # noqa: BLE001
+            results["cells"][cell["id"]] = _describe(error)
+        finally:
+            signal.alarm(0)
+    for part, probe in spec.PROBES.items():
+        signal.alarm(probe_timeout)
+        try:
+            results["parts"][part] = {"data": _plain(probe(namespace))}
+        except Timeout:
+            results["parts"][part] = {"error": "timeout"}
+        except BaseException as error:  # noqa: BLE001
+            results["parts"][part] = {"error": _describe(error)}
+        finally:
+            signal.alarm(0)
+    return results
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {str(error)[:200]}".rstrip(": ")
+
+
+def _plain(value: Any) -> Any:
+    """Convert probe output to JSON-able plain data (tensors and arrays become nested lists)."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    raise TypeError(f"a probe must return plain data; got {type(value).__name__}.")
 
 
 def main() -> None:

@@ -1,8 +1,9 @@
 """The trusted side's scoring: checks, partial credit and the feedback a student reads."""
 
+import json
 import types
 
-from mtml_lib.homework.regrade import score
+from mtml_lib.homework.regrade import score, well_formed
 
 SPEC = types.SimpleNamespace(
     CHECKS={"double": [(1, lambda got, ref: got == ref)], "layout": [(2, lambda g, r: g == r)]},
@@ -40,3 +41,17 @@ def test_a_stopped_run_says_why():
     student = {"cells": {}, "parts": {}, "stopped": "it ran past the 900 s time limit"}
     parts = score(SPEC, student, REFERENCE)
     assert parts["double"].messages == ["no result: it ran past the 900 s time limit"]
+
+
+def test_forged_probe_output_is_reduced_to_what_scoring_reads():
+    forged = json.dumps(
+        {
+            "cells": {"a": "ok", "b": 5},
+            "parts": {"double": 7, "layout": {"error": ["x"]}, "other": {"data": [1], "x": 2}},
+        }
+    ).encode()
+    data = well_formed(forged)
+    assert data == {"cells": {"a": "ok"}, "parts": {"other": {"data": [1]}}}
+    parts = score(SPEC, data, REFERENCE)  # the trusted side does not trip over it
+    assert parts["double"].points == 0 and parts["layout"].points == 0
+    assert well_formed(b"not json")["crashed"] is True
