@@ -14,6 +14,7 @@ BENCHMARKS = [
     "compile",
     "seeds",
     "grading",
+    "homework",
 ]
 
 

@@ -7,6 +7,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+APPENDIX = ROOT / "notebooks" / "appendix_kernels.ipynb"
+HOMEWORK = sorted((ROOT / "notebooks" / "homework" / "source").glob("*/*.ipynb"))
 
 
 def load(path):
@@ -15,6 +17,66 @@ def load(path):
 
 def test_the_notebook_sequence_exists():
     assert [p.name for p in NOTEBOOKS][:1] == ["01_tasks.ipynb"]
+
+
+def solution_lines(source):
+    """Lines between the solution markers (blank lines and comments not counted)."""
+    inside, count = False, 0
+    for line in source.splitlines():
+        if "### BEGIN SOLUTION" in line:
+            inside = True
+        elif "### END SOLUTION" in line:
+            inside = False
+        elif inside and line.strip() and not line.strip().startswith("#"):
+            count += 1
+    return count
+
+
+def code_sources(path):
+    return ["".join(c["source"]) for c in load(path)["cells"] if c["cell_type"] == "code"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_lab_has_exercises_and_a_prediction(path):
+    sources = code_sources(path)
+    checks = [s for s in sources if "from mtml_lib.selfcheck." in s and "check_" in s]
+    exercises = {
+        line.split("(")[0].strip()
+        for s in checks
+        for line in s.splitlines()
+        if line.startswith("check_") and "check_prediction" not in line
+    }
+    assert len(exercises) >= 2, exercises
+    assert any("ask(" in s for s in sources) and any("check_prediction(" in s for s in sources)
+
+
+def test_the_labs_exercises_hold_120_lines_of_solution():
+    total = sum(solution_lines(s) for path in NOTEBOOKS for s in code_sources(path))
+    assert total >= 120, total
+
+
+@pytest.mark.parametrize("path", HOMEWORK, ids=lambda p: p.name)
+def test_each_homework_holds_90_lines_and_20_autograded_points(path):
+    cells = load(path)["cells"]
+    code = [s for s in code_sources(path) if "### BEGIN SOLUTION" in s]
+    assert sum(solution_lines(s) for s in code) >= 90
+    autograded = sum(
+        c["metadata"]["nbgrader"].get("points", 0)
+        for c in cells
+        if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("grade")
+    )
+    assert autograded >= 20
+    intro = "".join(cells[0]["source"])
+    assert f"{autograded} autograded" in intro
+
+
+def test_the_instructor_appendix_is_executed_and_not_in_the_student_workbook():
+    notebook = load(APPENDIX)
+    code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+    assert all(c["execution_count"] for c in code)
+    assert not [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
+    assert "parameters" in code[0]["metadata"].get("tags", [])
+    assert APPENDIX not in NOTEBOOKS  # the student workbook takes [0-9][0-9]_*.ipynb only
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

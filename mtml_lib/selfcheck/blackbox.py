@@ -10,7 +10,7 @@ from ..data.episodes import EpisodeSampler
 from ..data.fewshot import FewShotDataset
 from . import run_check
 
-__all__ = ["check_homework_input"]
+__all__ = ["check_homework_input", "check_set_learner"]
 
 
 def check_homework_input(student: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
@@ -45,3 +45,41 @@ def check_homework_input(student: Callable[[torch.Tensor, torch.Tensor], torch.T
             )
 
     run_check("Exercise: the homework's input sequence", check)
+
+
+def check_set_learner(learner_class: type[torch.nn.Module]) -> None:
+    """Exercise: ``learner_class(n_way, features, hidden)`` is a black-box learner: it encodes
+    every support pair, averages the codes into h, and predicts each query from (x, h).
+
+    ``forward(support_x (B, NK, D), support_y (B, NK), query_x (B, NQ, D))`` returns logits
+    ``(B, NQ, N)``. The encoder and decoder are the modules ``self.encoder`` and ``self.decoder``.
+    """
+
+    def check() -> None:
+        g = torch.Generator().manual_seed(0)
+        torch.manual_seed(0)
+        learner = learner_class(3, 5, 8)
+        support_x, query_x = torch.randn(2, 6, 5, generator=g), torch.randn(2, 4, 5, generator=g)
+        support_y = torch.tensor([[0, 1, 2, 0, 1, 2], [2, 2, 1, 1, 0, 0]])
+        got = learner(support_x, support_y, query_x)
+        assert tuple(got.shape) == (2, 4, 3), (
+            f"logits (B, NQ, N) = (2, 4, 3); got {tuple(got.shape)}."
+        )
+        pairs = torch.cat([support_x, torch.nn.functional.one_hot(support_y, 3).float()], -1)
+        h = learner.encoder(pairs).mean(1, keepdim=True)  # (B, 1, R)
+        expected = learner.decoder(torch.cat([query_x, h.expand(-1, 4, -1)], -1))
+        assert torch.allclose(got, expected, atol=1e-5), (
+            "encode each support pair [x, one_hot(y)] with self.encoder, average over the support "
+            "set, and decode [query x, h] with self.decoder."
+        )
+        order = torch.randperm(6, generator=g)
+        shuffled = learner(support_x[:, order], support_y[:, order], query_x)
+        assert torch.allclose(got, shuffled, atol=1e-5), (
+            "the prediction should not depend on the order of the support set."
+        )
+        alone = torch.cat(
+            [learner(support_x, support_y, query_x[:, i : i + 1]) for i in range(4)], 1
+        )
+        assert torch.allclose(got, alone, atol=1e-5), "each query is predicted on its own."
+
+    run_check("Exercise: a black-box learner's forward pass", check)

@@ -7,7 +7,7 @@ from torch import nn
 
 from . import run_check
 
-__all__ = ["check_film_layer"]
+__all__ = ["check_cross_stitch", "check_film_layer", "check_multiplicative_stack"]
 
 
 def check_film_layer(layer_class: type[nn.Module]) -> None:
@@ -65,3 +65,76 @@ def check_film_layer(layer_class: type[nn.Module]) -> None:
             )
 
     run_check("Exercise: a FiLM layer", check)
+
+
+def check_multiplicative_stack(student) -> None:
+    """Exercise: ``student(U, a, V)`` writes T independent one-hidden-layer networks
+    ``f_t(x) = V_t relu(U_t x + a_t)`` as one network with multiplicative conditioning,
+    ``W2 (gates[t] * relu(W1 x + b1))``; it returns ``(W1, b1, W2, gates)``.
+    """
+
+    def check() -> None:
+        g = torch.Generator().manual_seed(0)
+        for tasks, hidden, inputs, outputs in ((2, 3, 4, 1), (4, 5, 3, 2)):
+            U = torch.randn(tasks, hidden, inputs, generator=g)
+            a = torch.randn(tasks, hidden, generator=g)
+            V = torch.randn(tasks, outputs, hidden, generator=g)
+            got = student(U.clone(), a.clone(), V.clone())
+            assert isinstance(got, tuple) and len(got) == 4, "return the tuple (W1, b1, W2, gates)."
+            W1, b1, W2, gates = got
+            want = {
+                "W1": (tasks * hidden, inputs),
+                "b1": (tasks * hidden,),
+                "W2": (outputs, tasks * hidden),
+                "gates": (tasks, tasks * hidden),
+            }
+            for name, value in zip(want, got):
+                assert tuple(value.shape) == want[name], (
+                    f"{name} should have shape {want[name]} for T={tasks}, hidden={hidden}; got "
+                    f"{tuple(value.shape)}."
+                )
+            x = torch.randn(6, inputs, generator=g)
+            for t in range(tasks):
+                expected = torch.relu(x @ U[t].T + a[t]) @ V[t].T
+                mine = (gates[t] * torch.relu(x @ W1.T + b1)) @ W2.T
+                assert torch.allclose(mine, expected, atol=1e-5), (
+                    f"task {t}'s output differs from its own network: stack the U_t as blocks of "
+                    "W1, the V_t side by side in W2, and let gates[t] keep task t's block only."
+                )
+
+    run_check("Exercise: independent networks as multiplicative conditioning", check)
+
+
+def check_cross_stitch(unit_class: type[nn.Module]) -> None:
+    """Exercise: ``unit_class(num_tasks)`` is a cross-stitch unit: ``forward(h)`` mixes the task
+    columns' activations ``h (T, B, F)`` with a learned ``(T, T)`` matrix that starts as the
+    identity (independent networks).
+    """
+
+    def check() -> None:
+        g = torch.Generator().manual_seed(0)
+        unit = unit_class(3)
+        assert isinstance(unit, nn.Module), "the unit should be an nn.Module."
+        params = list(unit.parameters())
+        assert [tuple(p.shape) for p in params] == [(3, 3)], (
+            "a cross-stitch unit for 3 tasks has one learnable (3, 3) matrix; found "
+            f"{[tuple(p.shape) for p in params]}."
+        )
+        h = torch.randn(3, 4, 5, generator=g)
+        out = unit(h)
+        assert tuple(out.shape) == (3, 4, 5), f"output shape (3, 4, 5); got {tuple(out.shape)}."
+        assert torch.allclose(out, h, atol=1e-6), (
+            "at the start the unit should leave every column as it is (alpha = identity)."
+        )
+        with torch.no_grad():
+            params[0].copy_(torch.rand(3, 3, generator=g))
+        expected = torch.einsum("ts,sbf->tbf", params[0].detach(), h)
+        assert torch.allclose(unit(h), expected, atol=1e-5), (
+            "column t of the output should be sum_s alpha[t, s] * h[s]."
+        )
+        unit(h).sum().backward()
+        assert params[0].grad is not None and params[0].grad.abs().sum() > 0, (
+            "alpha must be learned: the output should be differentiable with respect to it."
+        )
+
+    run_check("Exercise: a cross-stitch unit", check)

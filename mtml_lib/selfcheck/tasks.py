@@ -11,7 +11,7 @@ from ..data import digits
 from ..tasks import CROSS_ENTROPY, Task
 from . import run_check
 
-__all__ = ["check_multiple_of_3_task", "check_regime_answers", "REGIMES"]
+__all__ = ["check_multiple_of_3_task", "check_regime_answers", "check_training_loop", "REGIMES"]
 
 REGIMES = ("multi-task classification", "multi-label learning", "tasks with different losses")
 
@@ -85,3 +85,83 @@ def check_regime_answers(answers: dict[str, str] | Callable[[], dict[str, str]])
         )
 
     run_check("Exercise 2: which regime?", check)
+
+
+def _reference_training(
+    model, data, losses, weights, *, steps, tasks_per_step, batch_size, lr, generator
+):
+    """The lecture's multi-task loop, with the random draws in the order the exercise states."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    totals = []
+    for _ in range(steps):
+        chosen = torch.randperm(len(data), generator=generator)[:tasks_per_step].tolist()
+        total = 0.0
+        for k in chosen:
+            x, y = data[k]
+            rows = torch.randint(len(x), (batch_size,), generator=generator)
+            task_id = torch.full((batch_size,), k, dtype=torch.long)
+            total = total + weights[k] * losses[k](model(x[rows], task_id), y[rows])
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
+        totals.append(float(total.detach()))
+    return totals
+
+
+class _TinyModel(torch.nn.Module):
+    """A shared linear map plus a per-task offset: enough to tell the loop's steps apart."""
+
+    def __init__(self, num_tasks: int, features: int):
+        super().__init__()
+        self.shared = torch.nn.Linear(features, 1)
+        self.offset = torch.nn.Parameter(torch.zeros(num_tasks, 1))
+
+    def forward(self, x, task_id):
+        return self.shared(x) + self.offset[task_id]
+
+
+def check_training_loop(student: Callable[..., list]) -> None:
+    """Exercise 3: ``student(model, data, losses, weights, *, steps, tasks_per_step, batch_size,
+    lr, generator)`` runs the lecture's multi-task training loop and returns each step's loss.
+
+    Compared with the reference loop step by step, from the same initialisation and seed.
+    """
+    import copy
+
+    mse = torch.nn.functional.mse_loss
+    l1 = torch.nn.functional.l1_loss
+
+    def check() -> None:
+        g = torch.Generator().manual_seed(0)
+        data = [(torch.randn(n, 3, generator=g), torch.randn(n, 1, generator=g)) for n in (7, 9, 5)]
+        losses, weights = [mse, l1, mse], [1.0, 0.5, 2.0]
+        torch.manual_seed(0)
+        model = _TinyModel(3, 3)
+        theirs = copy.deepcopy(model)
+        settings = {"steps": 5, "tasks_per_step": 2, "batch_size": 4, "lr": 0.1}
+
+        def run(loop, trained):  # the same data, weights and seed for both loops
+            seeded = torch.Generator().manual_seed(1)
+            return loop(trained, data, losses, weights, generator=seeded, **settings)
+
+        want = run(_reference_training, model)
+        got = run(student, theirs)
+        assert isinstance(got, list) and len(got) == 5, (
+            f"return a list with one loss per step (5 steps); got {type(got).__name__} "
+            f"{got if not isinstance(got, list) else len(got)}."
+        )
+        assert abs(float(got[0]) - want[0]) < 1e-5, (
+            f"the first step's loss should be {want[0]:.4f}; got {float(got[0]):.4f}. Draw the "
+            "tasks with torch.randperm(T)[:tasks_per_step], then each chosen task's rows with "
+            "torch.randint, both from `generator`, and sum weights[k] * losses[k](...)."
+        )
+        assert all(abs(float(a) - b) < 1e-4 for a, b in zip(got, want)), (
+            "the first loss is right but later ones drift: take one SGD step per loop "
+            "(zero_grad, backward of the weighted sum, step), with torch.optim.SGD and `lr`."
+        )
+        for mine, ref in zip(theirs.parameters(), model.parameters()):
+            assert torch.allclose(mine, ref, atol=1e-5), (
+                "the losses match but the model ends elsewhere: train the model you were given."
+            )
+
+    run_check("Exercise 3: the multi-task training loop", check)

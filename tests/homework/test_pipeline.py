@@ -184,10 +184,19 @@ def hw1_scores(course, tmp_path_factory):
             "return (0.5 * torch.exp(-s) * losses + 0.5 * s).sum()",
             "return (torch.exp(-s) * losses + s).sum()",
         ),
+        "mmoe": replace(
+            right["mmoe"], "return torch.softmax(mine, dim=-1)", "return mine  # no softmax"
+        ),
     }
     submission(course, HW1, "solution", folder, right)
     submission(course, HW1, "blank", folder)
     submission(course, HW1, "wrong", folder, wrong)
+    swapped = replace(  # the like weight put on the click objective
+        right["recommender"],
+        "train_and_test(model_class, train, test, [1.0, w])",
+        "train_and_test(model_class, train, test, [w, 1.0])",
+    )
+    submission(course, HW1, "partial", folder, {**right, "recommender": swapped})
     submission(
         course,
         HW1,
@@ -317,7 +326,10 @@ except OSError:
 subprocess.Popen([sys.executable, "-c", {bomb!r}], start_new_session=True)  # a fork bomb
 """
     # the stolen solutions go in every answer cell, so no blank answer runs after them
-    every_answer = dict.fromkeys(("multihead", "film", "uncertainty", "experiment"), steal)
+    every_answer = dict.fromkeys(
+        ("multihead", "film", "uncertainty", "experiment", "mmoe", "recommender", "analysis-code"),
+        steal,
+    )
     return {
         "attack_steal": (every_answer, None),
         "attack_forge": ({}, forge),
@@ -337,24 +349,34 @@ def tree(course):
     }
 
 
+PARTS_HW1 = (
+    "test_multihead",
+    "test_film",
+    "test_uncertainty",
+    "test_experiment",
+    "test_mmoe",
+    "test_recommender",
+)
+
+
+def hw1(*points):
+    return dict(zip(PARTS_HW1, points, strict=True))
+
+
 EXPECTED_HW1 = {
-    "solution": {"test_multihead": 3, "test_film": 3, "test_uncertainty": 3, "test_experiment": 2},
-    "blank": {"test_multihead": 0, "test_film": 0, "test_uncertainty": 0, "test_experiment": 0},
-    "wrong": {"test_multihead": 3, "test_film": 2, "test_uncertainty": 0, "test_experiment": 0},
-    "raises": {"test_multihead": 0, "test_film": 3, "test_uncertainty": 3, "test_experiment": 0},
-    "loops": {"test_multihead": 3, "test_film": 3, "test_uncertainty": 3, "test_experiment": 0},
-    "prints": {"test_multihead": 3, "test_film": 3, "test_uncertainty": 3, "test_experiment": 2},
-    "tampered": {"test_multihead": 3, "test_film": 2, "test_uncertainty": 0, "test_experiment": 0},
-    "monkeypatch": {
-        "test_multihead": 3,
-        "test_film": 2,
-        "test_uncertainty": 0,
-        "test_experiment": 0,
-    },
-    **{
-        attack: {"test_multihead": 0, "test_film": 0, "test_uncertainty": 0, "test_experiment": 0}
-        for attack in ATTACKS
-    },
+    "solution": hw1(3, 3, 3, 2, 4, 5),
+    "blank": hw1(0, 0, 0, 0, 0, 0),
+    # FiLM's first layer ignores the task; the MMoE's gates are not normalised
+    "wrong": hw1(3, 2, 0, 0, 2, 0),
+    # at like weight 0 the like tower trains (and click does not): one check of part 6
+    "partial": hw1(3, 3, 3, 2, 4, 4),
+    # part 6 trains the multi-head model, whose forward raises
+    "raises": hw1(0, 3, 3, 0, 4, 0),
+    "loops": hw1(3, 3, 3, 0, 4, 5),
+    "prints": hw1(3, 3, 3, 2, 4, 5),
+    "tampered": hw1(3, 2, 0, 0, 2, 0),
+    "monkeypatch": hw1(3, 2, 0, 0, 2, 0),
+    **{attack: hw1(0, 0, 0, 0, 0, 0) for attack in ATTACKS},
 }
 
 
@@ -382,8 +404,8 @@ def test_the_library_version_is_refused_with_a_reason(course, hw1_scores):
 
 def test_the_monkeypatch_fools_plain_nbgrader_but_not_the_trusted_grade(hw1_scores):
     _, gradebook, _, _ = hw1_scores
-    assert gradebook["monkeypatch"]["auto"] == 11  # in-kernel tests all "passed"
-    assert gradebook["monkeypatch"]["final"] == 5
+    assert gradebook["monkeypatch"]["auto"] == 20  # in-kernel tests all "passed"
+    assert gradebook["monkeypatch"]["final"] == 7
 
 
 def test_grades_and_feedback(course, hw1_scores, tmp_path):
@@ -425,30 +447,27 @@ def test_hw2_scores_are_exact(course, tmp_path):
         ),
         "query_loss": "def query_loss(predictions, labels):\n    N = labels.shape[-1]\n"
         "    return F.cross_entropy(predictions.reshape(-1, N), labels.reshape(-1, N).argmax(-1))",
+        "sample_batch": replace(  # the query row left in label order
+            right["sample_batch"],
+            "episode[-1], labels[-1] = episode[-1, order], labels[-1, order]",
+            "pass",
+        ),
+        "evaluate": replace(  # predicts with gradients on
+            right["evaluate"], "with torch.no_grad():", "if True:"
+        ),
     }
     submission(course, HW2, "solution", tmp_path, right)
     submission(course, HW2, "blank", tmp_path)
     submission(course, HW2, "wrong", tmp_path, wrong)
     homework.collect(course, HW2, tmp_path)
     trusted = homework.autograde(course, HW2, cell_timeout=30, probe_timeout=120)
-    assert trusted["solution"] == {
-        "test_make_batch": 3,
-        "test_mann": 4,
-        "test_query_loss": 2,
-        "test_train": 3,
-    }
-    assert trusted["blank"] == {
-        "test_make_batch": 0,
-        "test_mann": 0,
-        "test_query_loss": 0,
-        "test_train": 0,
-    }
-    assert trusted["wrong"] == {
-        "test_make_batch": 3,
-        "test_mann": 3,
-        "test_query_loss": 0,
-        "test_train": 0,
-    }
+    parts = ("test_sample_batch", "test_make_batch", "test_mann", "test_query_loss")
+    parts += ("test_train", "test_evaluate")
+    assert trusted["solution"] == dict(zip(parts, (4, 3, 4, 2, 3, 4)))
+    assert trusted["blank"] == dict.fromkeys(parts, 0)
+    # the query row is not shuffled (one check of part 1); the query labels reach the model (one
+    # check of part 3); the loss is taken over every row; evaluation records gradients (one check)
+    assert trusted["wrong"] == dict(zip(parts, (3, 3, 3, 0, 0, 3)))
 
 
 # --- the student workbook -------------------------------------------------------------------

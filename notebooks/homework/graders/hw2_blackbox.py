@@ -7,9 +7,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _compare import close, finite, shape  # noqa: E402
 
 TRAIN_STEPS = 3000
-ACCURACY_BAND = (
-    0.7  # 1-shot 2-way after 3,000 steps: the reference reaches about 0.95; chance is 0.5
-)
+ACCURACY_BAND = 0.7  # part 5's text: 1-shot 2-way after 3,000 steps (reference about 0.95)
+TEST_EPISODES = 1000
 
 
 def _id_dataset():
@@ -83,15 +82,108 @@ def probe_query_loss(ns):
     return values
 
 
+def probe_sample_batch(ns):
+    import torch
+
+    marks = torch.arange(10 * 6, dtype=torch.float32).view(10, 6, 1, 1).expand(-1, -1, 28, 28)
+    images, labels = ns["sample_batch"](marks, 40, 3, 3, torch.Generator().manual_seed(1))
+    return {
+        "images_shape": list(images.shape),
+        "ids": images[..., 0].round(),  # class * 6 + instance, of every image
+        "labels": labels,
+    }
+
+
+def _reference_sample_batch(images, batch_size, num_classes, num_samples, generator):
+    """Part 1's sampler as the text states it (the evaluation probe runs on its episodes)."""
+    import torch
+
+    num_all, per_class = images.shape[:2]
+    out_images, out_labels = [], []
+    for _ in range(batch_size):
+        classes = torch.randperm(num_all, generator=generator)[:num_classes]
+        picked = torch.stack(
+            [
+                images[c, torch.randperm(per_class, generator=generator)[:num_samples]].reshape(
+                    num_samples, -1
+                )
+                for c in classes
+            ]
+        )
+        episode = picked.transpose(0, 1).clone()
+        labels = torch.arange(num_classes).expand(num_samples, num_classes).clone()
+        order = torch.randperm(num_classes, generator=generator)
+        episode[-1], labels[-1] = episode[-1, order], labels[-1, order]
+        out_images.append(episode)
+        out_labels.append(torch.nn.functional.one_hot(labels, num_classes).float())
+    return torch.stack(out_images), torch.stack(out_labels)
+
+
+def probe_evaluate(ns):
+    import torch
+
+    class Known(torch.nn.Module):
+        """Right on an episode whose first query is label 0; class 0 for every query otherwise."""
+
+        def __init__(self):
+            super().__init__()
+            self.grad_seen = []
+
+        def forward(self, images, labels):
+            self.grad_seen.append(torch.is_grad_enabled())
+            out = labels.clone()
+            wrong = labels[:, -1, 0].argmax(-1) != 0  # (B,)
+            out[wrong, -1] = 0.0
+            out[wrong, -1, :, 0] = 1.0
+            return out
+
+    model = Known()
+    saved = ns.get("sample_batch")
+    ns["sample_batch"] = _reference_sample_batch
+    try:
+        mean, half = ns["evaluate"](model, num_classes=4, k_shot=1, episodes=60, seed=3)
+    finally:
+        ns["sample_batch"] = saved
+    return {
+        "mean": mean if isinstance(mean, float) else repr(mean),
+        "half": half if isinstance(half, float) else repr(half),
+        "grad_seen": any(model.grad_seen),
+        "calls": len(model.grad_seen),
+    }
+
+
 def probe_train(ns):
-    return {"accuracy": ns["train"](num_classes=2, steps=TRAIN_STEPS, seed=0)}
+    import torch
+
+    from mtml_lib.data.episodes import EpisodeSampler
+
+    model = ns["train"](num_classes=2, steps=TRAIN_STEPS, seed=0)
+    # The grader's own test episodes, in the layout written out here (the workbook's is
+    # unavailable while this part is graded).
+    episode = EpisodeSampler(
+        ns["meta_test_set"], n_way=2, k_shot=1, n_query=1, batch_size=TEST_EPISODES, generator=7
+    ).sample()
+    g = torch.Generator().manual_seed(7)
+    B = TEST_EPISODES
+    support = episode.support_x.reshape(B, 2, 1, 784).transpose(1, 2)
+    order = torch.stack([torch.randperm(2, generator=g) for _ in range(B)])
+    query = episode.query_x.reshape(B, 2, 784).gather(1, order[..., None].expand(-1, -1, 784))
+    labels = torch.cat([episode.support_y.reshape(B, 2, 1).transpose(1, 2), order[:, None]], 1)
+    images = torch.cat([support, query[:, None]], dim=1)
+    shown = torch.nn.functional.one_hot(labels, 2).float()
+    shown[:, -1] = 0.0  # the model never sees the answers it is tested on
+    with torch.no_grad():
+        predicted = model(images, shown)[:, -1].argmax(-1)
+    return {"accuracy": float((predicted == order).float().mean())}
 
 
 PROBES = {
+    "test_sample_batch": probe_sample_batch,
     "test_make_batch": probe_make_batch,
     "test_mann": probe_mann,
     "test_query_loss": probe_query_loss,
     "test_train": probe_train,
+    "test_evaluate": probe_evaluate,
 }
 
 
@@ -178,7 +270,77 @@ def training_reaches_band(got, ref):
     )
 
 
+def sampled_shape(got, ref):
+    labels = got["labels"]
+    one_hot = shape(labels) == [40, 3, 3, 3] and all(
+        sorted(row) == [0.0, 0.0, 1.0] for b in labels for r in b for row in r
+    )
+    return got["images_shape"] == [40, 3, 3, 784] and one_hot, (
+        "(B, K+1, N, 784) images and one-hot (B, K+1, N, N) labels"
+    )
+
+
+def _classes(got):
+    """Per episode, per row: the class of each image and the label it was given."""
+    return [
+        [[(int(i) // 6, row.index(1.0)) for i, row in zip(ids, rows)] for ids, rows in zip(b, lb)]
+        for b, lb in zip(got["ids"], got["labels"])
+    ]
+
+
+def sampled_classes(got, ref):
+    ok = shape(got["ids"]) == [40, 3, 3]
+    for episode in _classes(got) if ok else []:
+        pairs = {pair for row in episode for pair in row}
+        ok &= len({c for c, _ in pairs}) == 3 and len({label for _, label in pairs}) == 3
+        ok &= len(pairs) == 3  # one class per label, the same in every row
+        ok &= [label for _, label in episode[0]] == [0, 1, 2]
+    return ok, "N different classes per episode; each label names one class; support in label order"
+
+
+def sampled_instances(got, ref):
+    ok = shape(got["ids"]) == [40, 3, 3]
+    for b in got["ids"] if ok else []:
+        ids = [int(i) for row in b for i in row]
+        ok &= len(set(ids)) == len(ids)
+    return ok, "a class's K + 1 images are different instances"
+
+
+def sampled_query(got, ref):
+    orders = (
+        [[row.index(1.0) for row in b[-1]] for b in got["labels"]]
+        if shape(got["labels"]) == [40, 3, 3, 3]
+        else []
+    )
+    ok = bool(orders) and all(sorted(o) == [0, 1, 2] for o in orders)
+    return ok and len({tuple(o) for o in orders}) > 1, (
+        "the query row holds every class once, in an order that varies across episodes"
+    )
+
+
+def evaluate_mean(got, ref):
+    return isinstance(got["mean"], float) and close(got["mean"], ref["mean"], 1e-6), (
+        "the mean of the per-episode query accuracies"
+    )
+
+
+def evaluate_half_width(got, ref):
+    return isinstance(got["half"], float) and close(got["half"], ref["half"], 1e-6), (
+        "the half-width 1.96 * std / sqrt(episodes) of the per-episode accuracies"
+    )
+
+
+def evaluate_without_gradients(got, ref):
+    return got["calls"] > 0 and not got["grad_seen"], "predict with gradients off"
+
+
 CHECKS = {
+    "test_sample_batch": [
+        (1, sampled_shape),
+        (1, sampled_classes),
+        (1, sampled_instances),
+        (1, sampled_query),
+    ],
     "test_make_batch": [
         (0.5, layout_shape),
         (0.5, labels_one_hot_in_order),
@@ -193,10 +355,16 @@ CHECKS = {
     ],
     "test_query_loss": [(1, loss_value), (1, loss_ignores_support)],
     "test_train": [(3, training_reaches_band)],
+    "test_evaluate": [
+        (2, evaluate_mean),
+        (1, evaluate_half_width),
+        (1, evaluate_without_gradients),
+    ],
 }
 
 # What the parts ask students to write: replaced by placeholders in the grading sandbox.
 UNAVAILABLE = {
+    "test_sample_batch": ["mtml_lib.data.homework_layout"],
     "test_make_batch": ["mtml_lib.data.homework_layout"],
     "test_mann": ["mtml_lib.models.blackbox"],
     "test_train": ["mtml_lib.models.blackbox", "mtml_lib.data.homework_layout"],
