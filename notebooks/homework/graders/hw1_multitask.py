@@ -389,6 +389,7 @@ UNAVAILABLE = {
     "test_multihead": ["mtml_lib.models.conditioning"],
     "test_film": ["mtml_lib.models.conditioning"],
     "test_uncertainty": ["mtml_lib.weighting.uncertainty"],
+    "test_experiment": ["mtml_lib.models.conditioning", "mtml_lib.weighting.uncertainty"],
     "test_mmoe": ["mtml_lib.models.conditioning"],
     "test_recommender": ["mtml_lib.models.conditioning"],
 }
