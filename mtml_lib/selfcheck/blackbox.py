@@ -65,6 +65,16 @@ def check_set_learner(learner_class: type[torch.nn.Module]) -> None:
         assert tuple(got.shape) == (2, 4, 3), (
             f"logits (B, NQ, N) = (2, 4, 3); got {tuple(got.shape)}."
         )
+        # The structure first (each with its own hint), then the exact computation.
+        order = torch.randperm(6, generator=g)
+        shuffled = learner(support_x[:, order], support_y[:, order], query_x)
+        assert torch.allclose(got, shuffled, atol=1e-5), (
+            "the prediction should not depend on the order of the support set: average the codes."
+        )
+        alone = torch.cat(
+            [learner(support_x, support_y, query_x[:, i : i + 1]) for i in range(4)], 1
+        )
+        assert torch.allclose(got, alone, atol=1e-5), "each query is predicted on its own."
         pairs = torch.cat([support_x, torch.nn.functional.one_hot(support_y, 3).float()], -1)
         h = learner.encoder(pairs).mean(1, keepdim=True)  # (B, 1, R)
         expected = learner.decoder(torch.cat([query_x, h.expand(-1, 4, -1)], -1))
@@ -72,14 +82,5 @@ def check_set_learner(learner_class: type[torch.nn.Module]) -> None:
             "encode each support pair [x, one_hot(y)] with self.encoder, average over the support "
             "set, and decode [query x, h] with self.decoder."
         )
-        order = torch.randperm(6, generator=g)
-        shuffled = learner(support_x[:, order], support_y[:, order], query_x)
-        assert torch.allclose(got, shuffled, atol=1e-5), (
-            "the prediction should not depend on the order of the support set."
-        )
-        alone = torch.cat(
-            [learner(support_x, support_y, query_x[:, i : i + 1]) for i in range(4)], 1
-        )
-        assert torch.allclose(got, alone, atol=1e-5), "each query is predicted on its own."
 
     run_check("Exercise: a black-box learner's forward pass", check)

@@ -116,10 +116,5 @@ def check_mmoe_layer(layer_class: type[torch.nn.Module]) -> None:
             "sum_e softmax(...)_e * experts[e](x)."
         )
         assert (outputs >= 0).all(), "each expert ends with a ReLU."
-        layer.zero_grad()
-        layer(x[:1], task_id[:1]).sum().backward()
-        assert all(p.grad is None or p.grad.abs().sum() == 0 for p in gates[1].parameters()), (
-            "a task-0 row must not train task 1's gate."
-        )
 
     run_check("Exercise: the MMoE layer", check)

@@ -97,7 +97,10 @@ EXERCISES = [
         "06_black_box_adaptation.ipynb",
         "MySetLearner",
         blackbox.check_set_learner,
-        [(("codes.mean(dim=1, keepdim=True)", "codes[:, :1]"), "average over the support set")],
+        [
+            (("codes.mean(dim=1, keepdim=True)", "codes[:, :1]"), "order of the support set"),
+            (("codes.mean(dim=1, keepdim=True)", "codes.sum(dim=1, keepdim=True)"), "average"),
+        ],
     ),
 ]
 
