@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..i18n import translate
+
 __all__ = ["run_check"]
 
 
@@ -34,16 +36,21 @@ def run_check(title: str, check: Callable[[], None]) -> bool:
         check()
     except NotImplementedError:
         print(
-            f"[not yet] {title}: replace `raise NotImplementedError()` with your code, then run "
-            "this cell again."
+            translate(
+                "[not yet] {title}: replace `raise NotImplementedError()` with your code, then run "
+                "this cell again."
+            ).format(title=title)
         )
         return False
     except AssertionError as error:
-        print(f"[wrong] {title}: {error}")
+        print(translate("[wrong] {title}: {hint}").format(title=title, hint=error))
         return False
     # Any bug in student code becomes feedback, not a crash.
     except Exception as error:  # noqa: BLE001
-        print(f"[wrong] {title}: your code raised {type(error).__name__}: {error}")
+        raised = translate("your code raised {error}: {message}").format(
+            error=type(error).__name__, message=error
+        )
+        print(translate("[wrong] {title}: {hint}").format(title=title, hint=raised))
         return False
-    print(f"[ok] {title}")
+    print(translate("[ok] {title}").format(title=title))
     return True
