@@ -33,7 +33,7 @@ def test_a_broken_line_is_named(tmp_path):
         i18n.read_po(po)
 
 
-def test_the_language_switch_and_the_fallback(monkeypatch):
+def test_the_language_switch_and_the_fallback():
     assert i18n.translate("[ok] {title}") == "[ok] {title}"
     i18n.set_language("ko")
     assert i18n.get_language() == "ko"
