@@ -12,8 +12,10 @@ OPEN_BROWSER ?= yes
 # student: the student workbook (exercise solutions stripped, built into student/ once and then
 # left alone, since it holds your work); instructor: notebooks/ with every solution.
 WORKBOOK ?= student
-# Where the student workbook is built and served from.
-STUDENT ?= student
+# The edition's language: en (English) or ko (Korean, 한국어판), e.g. `make lab EDITION=ko`.
+EDITION ?= en
+# Where the student workbook is built and served from (one folder per edition).
+STUDENT ?= $(if $(filter en,$(EDITION)),student,student-$(EDITION))
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-x -k digits"`.
 PYTEST_ARGS ?=
 # Optional extra package index for torch, e.g. https://download.pytorch.org/whl/cpu
@@ -39,7 +41,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 LAB_ROOT := $(if $(filter instructor,$(WORKBOOK)),notebooks,$(STUDENT))
 
 lab: $(VENV)/.installed
-	$(if $(filter instructor,$(WORKBOOK)),,$(BIN)/mtml workbook --out $(STUDENT))
+	$(if $(filter instructor,$(WORKBOOK)),,$(BIN)/mtml workbook --lang $(EDITION) --out $(STUDENT))
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=$(LAB_ROOT) $(ALLOW_ROOT) \
 		--ServerApp.open_browser=$(if $(filter yes,$(OPEN_BROWSER)),True,False) --LabApp.news_url=None
 

@@ -1,6 +1,11 @@
 """The ``mtml`` command: a thin layer over :mod:`mtml_lib.homework` and :mod:`mtml_lib.runs`.
 
-    mtml workbook [--out student]   the student workbook from notebooks/ (keeps existing files)
+    mtml workbook [--lang en|ko] [--out student]
+                                    the student workbook from notebooks/ in that edition's
+                                    language (keeps existing files)
+    mtml edition --lang ko --out DIR
+                                    the course folder of an edition: release, grade and give
+                                    feedback in that language with --course DIR
     mtml release HW                 nbgrader: the student version of homework HW
     mtml collect HW FOLDER          copy FOLDER/<student>/*.ipynb or FOLDER/<student>.zip
     mtml autograde HW [--jobs N]    nbgrader autograde, then the trusted re-grade of every part,
@@ -20,6 +25,8 @@ from __future__ import annotations
 import argparse
 import pathlib
 
+from .i18n import LANGUAGES
+
 __all__ = ["main"]
 
 
@@ -31,9 +38,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--course", help="the nbgrader course folder (default: notebooks/homework)")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("workbook", help="build the student workbook").add_argument(
-        "--out", default="student"
-    )
+    workbook = commands.add_parser("workbook", help="build the student workbook")
+    workbook.add_argument("--out", default="student")
+    edition = commands.add_parser("edition", help="write the course folder of an edition")
+    edition.add_argument("--out", required=True)
+    for sub in (workbook, edition):
+        sub.add_argument(
+            "--lang", choices=LANGUAGES, default="en", help="the edition's language (default en)"
+        )
     for name in ("release", "autograde", "feedback"):
         sub = commands.add_parser(name, help=f"{name} a homework")
         sub.add_argument("assignment")
@@ -93,7 +105,11 @@ def _homework(args) -> None:
 
     course = homework.find_course(args.course)
     if args.command == "workbook":
-        print(f"student workbook written to {homework.build_workbook(args.out, course=course)}")
+        built = homework.build_workbook(args.out, course=course, language=args.lang)
+        print(f"student workbook ({args.lang}) written to {built}")
+    elif args.command == "edition":
+        built = homework.edition_course(course, args.lang, args.out)
+        print(f"course folder of the {args.lang} edition written to {built}")
     elif args.command == "release":
         print(f"release written to {homework.release(course, args.assignment)}")
     elif args.command == "collect":

@@ -23,7 +23,8 @@ import sys
 import zipfile
 
 from .._validation import check_int
-from .regrade import load_spec, run_probes, score
+from .record import record
+from .regrade import load_spec, run_probes
 from .sandbox import Limits, Sandbox, readonly_roots, unavailable_reason
 
 __all__ = [
@@ -142,28 +143,6 @@ def _reference(
     return data
 
 
-def _annotate(notebook: pathlib.Path, parts: dict) -> None:
-    """Show the trusted grade under each test cell of the
-    autograded notebook (feedback renders it).
-    """
-    import nbformat
-
-    document = nbformat.read(notebook, as_version=4)
-    for cell in document.cells:
-        part = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.cell_type == "code" and part in parts:
-            result = parts[part]
-            lines = [f"[graded] {result.points:g} of {result.max_points:g} points"] + [
-                f"  - {m}" for m in result.messages
-            ]
-            cell.outputs.append(
-                nbformat.v4.new_output("stream", name="stdout", text="\n".join(lines) + "\n")
-            )
-    notebook.chmod(0o644)  # nbgrader leaves autograded files read-only
-    nbformat.write(document, notebook)
-    notebook.chmod(0o444)
-
-
 NO_SANDBOX = (
     "Grade inside a throwaway container or virtual machine that holds only the course "
     "folder's copy, with `mtml autograde --no-sandbox` there (unsafe anywhere else: a "
@@ -243,7 +222,7 @@ def autograde(
             jobs,
             lambda notebook, slot: run_probes(notebook, grader, slot=slot, **options),
         )
-    return _record(course, assignment, spec, reference, dict(zip(notebooks, graded)))
+    return record(course, assignment, spec, reference, dict(zip(notebooks, graded)))
 
 
 def _in_slots(items: list, jobs: int, work) -> list:
@@ -308,30 +287,6 @@ def _nbgrader_autograde(
 
     chosen = [s for s in every if not students or s in students]
     return [s for s in _in_slots(chosen, jobs, one) if s]
-
-
-def _record(course, assignment, spec, reference, probed: dict) -> dict[str, dict[str, float]]:
-    """Score every probed notebook, write the points into the gradebook and the feedback."""
-    from nbgrader.api import Gradebook
-
-    scores: dict[str, dict[str, float]] = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for notebook, data in probed.items():
-            student = notebook.parent.parent.name
-            parts = score(spec, data, reference)
-            for part, result in parts.items():
-                grade = gradebook.find_grade(part, notebook.stem, assignment, student)
-                grade.manual_score = result.points
-                scores.setdefault(student, {})[part] = result.points
-            _annotate(notebook, parts)
-        gradebook.db.commit()
-    for student, parts in scores.items():
-        print(
-            f"{student}: "
-            + ", ".join(f"{part} {points:g}" for part, points in parts.items())
-            + f" | autograded total {sum(parts.values()):g}"
-        )
-    return scores
 
 
 def export_grades(course: pathlib.Path, out: str | os.PathLike) -> pathlib.Path:

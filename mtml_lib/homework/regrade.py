@@ -43,6 +43,8 @@ import tempfile
 import types
 from dataclasses import dataclass, field
 
+from ..i18n import N_
+from ..i18n import translate as _
 from .sandbox import Outcome, Sandbox
 
 UNTRUSTED = "mtml_lib.homework.untrusted"
@@ -224,12 +226,14 @@ def score(spec: types.ModuleType, student: dict, reference: dict) -> dict[str, P
         for module in unavailable.get(part, []):
             if module in refused:
                 entry.messages.append(
-                    f"{module} is not available while grading: this part asks you to write "
-                    "what it holds yourself"
+                    _(
+                        "{module} is not available while grading: this part asks you to write "
+                        "what it holds yourself"
+                    ).format(module=module)
                 )
         if "data" not in got:
-            reason = got.get("error") or student.get("stopped") or "the part did not run"
-            entry.messages.append(f"no result: {reason}")
+            reason = got.get("error") or student.get("stopped") or _("the part did not run")
+            entry.messages.append(_("no result: {reason}").format(reason=reason))
             entry.messages += _limits_hit(student)
         elif "data" not in ref:
             raise RuntimeError(f"the reference solution fails part {part!r}: {ref.get('error')}")
@@ -240,7 +244,9 @@ def score(spec: types.ModuleType, student: dict, reference: dict) -> dict[str, P
                 except Exception as error:  # noqa: BLE001 - malformed student data fails the check
                     verdict = (
                         False,
-                        f"{check.__name__}: unreadable result ({type(error).__name__})",
+                        _("{check}: unreadable result ({error})").format(
+                            check=check.__name__, error=type(error).__name__
+                        ),
                     )
                 passed, message = (
                     verdict if isinstance(verdict, tuple) else (bool(verdict), check.__name__)
@@ -248,18 +254,18 @@ def score(spec: types.ModuleType, student: dict, reference: dict) -> dict[str, P
                 if passed:
                     entry.points += points
                 else:
-                    entry.messages.append(f"failed: {message}")
+                    entry.messages.append(_("failed: {message}").format(message=message))
         results[part] = entry
     return results
 
 
 # How a cell that ran into one of the sandbox's limits fails, and the limit in words.
 _LIMIT_ERRORS = {
-    "MemoryError": "the memory limit",
-    "[Errno 27]": "the file size limit",
-    "[Errno 28]": "the limit on its writable space",
-    "[Errno 11]": "the limit on processes and threads",
-    "timeout": "the time limit of a cell",
+    "MemoryError": N_("the memory limit"),
+    "[Errno 27]": N_("the file size limit"),
+    "[Errno 28]": N_("the limit on its writable space"),
+    "[Errno 11]": N_("the limit on processes and threads"),
+    "timeout": N_("the time limit of a cell"),
 }
 
 
@@ -269,7 +275,11 @@ def _limits_hit(student: dict) -> list[str]:
     for cell, outcome in student.get("cells", {}).items():
         limit = next((v for k, v in _LIMIT_ERRORS.items() if k in str(outcome)), None)
         if limit:
-            lines.append(f"cell {cell} stopped at {limit} ({str(outcome)[:80]})")
+            lines.append(
+                _("cell {cell} stopped at {limit} ({outcome})").format(
+                    cell=cell, limit=_(limit), outcome=str(outcome)[:80]
+                )
+            )
     return lines
 
 

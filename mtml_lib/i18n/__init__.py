@@ -20,20 +20,30 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gettext
 import os
 import pathlib
 import re
 
-__all__ = ["LANGUAGES", "get_language", "read_po", "set_language", "translate"]
+__all__ = [
+    "LANGUAGES",
+    "N_",
+    "check_language",
+    "get_language",
+    "language",
+    "read_po",
+    "set_language",
+    "translate",
+]
 
 LANGUAGES = ("en", "ko")
 _HERE = pathlib.Path(__file__).parent
 _state = {"language": None}
 
 
-def _check_language(language: str, parameter: str = "language") -> str:
+def check_language(language: str, parameter: str = "language") -> str:
     if language not in LANGUAGES:
         raise ValueError(f"`{parameter}` must be one of {list(LANGUAGES)}; got {language!r}.")
     return language
@@ -41,13 +51,31 @@ def _check_language(language: str, parameter: str = "language") -> str:
 
 def set_language(language: str) -> None:
     """Use ``language`` (one of :data:`LANGUAGES`) for every message from now on."""
-    _state["language"] = _check_language(language)
+    _state["language"] = check_language(language)
+
+
+@contextlib.contextmanager
+def language(value: str):
+    """Use ``value`` inside a ``with`` block (the homework feedback of one course), then restore
+    the language in use before."""
+    before = _state["language"]
+    set_language(value)
+    try:
+        yield
+    finally:
+        _state["language"] = before
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for it
+    """Mark ``message`` for the catalog without translating it yet (a constant translated where it
+    is shown)."""
+    return message
 
 
 def get_language() -> str:
     """The language in use: the last :func:`set_language`, else ``MTML_LANG``, else English."""
     if _state["language"] is None:
-        _state["language"] = _check_language(os.environ.get("MTML_LANG", "en"), "MTML_LANG")
+        _state["language"] = check_language(os.environ.get("MTML_LANG", "en"), "MTML_LANG")
     return _state["language"]
 
 

@@ -14,4 +14,16 @@ c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
-c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# The edition: a release holds the text of the course's language (edition.json beside this file;
+# none: English), with the translated twins of the source resolved and dropped. `mtml edition`
+# writes the course folder of another edition.
+from mtml_lib.homework.editions import course_language, generate_preprocessors  # noqa: E402
+
+c.GenerateAssignment.preprocessors = generate_preprocessors()
+c.SelectEdition.language = course_language(c.CourseDirectory.root)
+# the written answers' placeholder in the edition's language (code stubs stay as they are: the
+# editions share their code)
+c.ClearSolutions.text_stub = {"en": "YOUR ANSWER HERE", "ko": "여기에 답을 쓰세요."}[
+    c.SelectEdition.language
+]

@@ -1,0 +1,65 @@
+"""The trusted scores of the graded submissions: into nbgrader's gradebook, and under each test
+cell of the autograded notebooks, where nbgrader's feedback shows them to the student in the
+course's language (:func:`mtml_lib.homework.editions.course_language`)."""
+
+from __future__ import annotations
+
+import pathlib
+
+from ..i18n import language
+from ..i18n import translate as _
+from .editions import course_language
+from .regrade import score
+
+__all__ = ["annotate", "record"]
+
+
+def annotate(notebook: pathlib.Path, parts: dict) -> None:
+    """Show the trusted grade under each test cell of the
+    autograded notebook (feedback renders it).
+    """
+    import nbformat
+
+    document = nbformat.read(notebook, as_version=4)
+    for cell in document.cells:
+        part = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and part in parts:
+            result = parts[part]
+            lines = [
+                _("[graded] {points:g} of {max_points:g} points").format(
+                    points=result.points, max_points=result.max_points
+                )
+            ] + [f"  - {m}" for m in result.messages]
+            cell.outputs.append(
+                nbformat.v4.new_output("stream", name="stdout", text="\n".join(lines) + "\n")
+            )
+    notebook.chmod(0o644)  # nbgrader leaves autograded files read-only
+    nbformat.write(document, notebook)
+    notebook.chmod(0o444)
+
+
+def record(course, assignment, spec, reference, probed: dict) -> dict[str, dict[str, float]]:
+    """Score every probed notebook, write the points into the gradebook and the feedback."""
+    from nbgrader.api import Gradebook
+
+    scores: dict[str, dict[str, float]] = {}
+    with (
+        Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook,
+        language(course_language(course)),  # the feedback speaks the edition's language
+    ):
+        for notebook, data in probed.items():
+            student = notebook.parent.parent.name
+            parts = score(spec, data, reference)
+            for part, result in parts.items():
+                grade = gradebook.find_grade(part, notebook.stem, assignment, student)
+                grade.manual_score = result.points
+                scores.setdefault(student, {})[part] = result.points
+            annotate(notebook, parts)
+        gradebook.db.commit()
+    for student, parts in scores.items():
+        print(
+            f"{student}: "
+            + ", ".join(f"{part} {points:g}" for part, points in parts.items())
+            + f" | autograded total {sum(parts.values()):g}"
+        )
+    return scores
