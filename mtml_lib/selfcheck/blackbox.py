@@ -8,6 +8,7 @@ import torch
 
 from ..data.episodes import EpisodeSampler
 from ..data.fewshot import FewShotDataset
+from ..i18n import translate as _
 from . import run_check
 
 __all__ = ["check_homework_input", "check_set_learner"]
@@ -29,22 +30,27 @@ def check_homework_input(student: Callable[[torch.Tensor, torch.Tensor], torch.T
             ).sample_homework()
             got = student(images.clone(), labels.clone())
             B, rows, N, P = images.shape
-            assert isinstance(got, torch.Tensor), f"return a tensor; got {type(got).__name__}."
-            assert tuple(got.shape) == (B, rows * N, P + N), (
-                f"for images {tuple(images.shape)} return a sequence of shape "
-                f"{(B, rows * N, P + N)}; got {tuple(got.shape)}."
+            assert isinstance(got, torch.Tensor), _("return a tensor; got {name}.").format(
+                name=type(got).__name__
             )
-            assert torch.equal(got[..., :P], images.reshape(B, rows * N, P)), (
+            assert tuple(got.shape) == (B, rows * N, P + N), _(
+                "for images {images_shape} return a sequence of shape {value}; got {got_shape}."
+            ).format(
+                images_shape=tuple(images.shape),
+                value=(B, rows * N, P + N),
+                got_shape=tuple(got.shape),
+            )
+            assert torch.equal(got[..., :P], images.reshape(B, rows * N, P)), _(
                 "the first 784 features of each step should be that step's image, row after row."
             )
-            assert torch.equal(got[:, -N:, P:], torch.zeros(B, N, N)), (
+            assert torch.equal(got[:, -N:, P:], torch.zeros(B, N, N)), _(
                 "the query labels (last row) must be zeroed."
             )
-            assert torch.equal(got[:, :-N, P:], labels[:, :-1].reshape(B, (rows - 1) * N, N)), (
+            assert torch.equal(got[:, :-N, P:], labels[:, :-1].reshape(B, (rows - 1) * N, N)), _(
                 "the support steps should carry their one-hot labels."
             )
 
-    run_check("Exercise: the homework's input sequence", check)
+    run_check(_("Exercise: the homework's input sequence"), check)
 
 
 def check_set_learner(learner_class: type[torch.nn.Module]) -> None:
@@ -62,25 +68,25 @@ def check_set_learner(learner_class: type[torch.nn.Module]) -> None:
         support_x, query_x = torch.randn(2, 6, 5, generator=g), torch.randn(2, 4, 5, generator=g)
         support_y = torch.tensor([[0, 1, 2, 0, 1, 2], [2, 2, 1, 1, 0, 0]])
         got = learner(support_x, support_y, query_x)
-        assert tuple(got.shape) == (2, 4, 3), (
-            f"logits (B, NQ, N) = (2, 4, 3); got {tuple(got.shape)}."
-        )
+        assert tuple(got.shape) == (2, 4, 3), _(
+            "logits (B, NQ, N) = (2, 4, 3); got {got_shape}."
+        ).format(got_shape=tuple(got.shape))
         # The structure first (each with its own hint), then the exact computation.
         order = torch.randperm(6, generator=g)
         shuffled = learner(support_x[:, order], support_y[:, order], query_x)
-        assert torch.allclose(got, shuffled, atol=1e-5), (
+        assert torch.allclose(got, shuffled, atol=1e-5), _(
             "the prediction should not depend on the order of the support set: average the codes."
         )
         alone = torch.cat(
             [learner(support_x, support_y, query_x[:, i : i + 1]) for i in range(4)], 1
         )
-        assert torch.allclose(got, alone, atol=1e-5), "each query is predicted on its own."
+        assert torch.allclose(got, alone, atol=1e-5), _("each query is predicted on its own.")
         pairs = torch.cat([support_x, torch.nn.functional.one_hot(support_y, 3).float()], -1)
         h = learner.encoder(pairs).mean(1, keepdim=True)  # (B, 1, R)
         expected = learner.decoder(torch.cat([query_x, h.expand(-1, 4, -1)], -1))
-        assert torch.allclose(got, expected, atol=1e-5), (
-            "encode each support pair [x, one_hot(y)] with self.encoder, average over the support "
-            "set, and decode [query x, h] with self.decoder."
+        assert torch.allclose(got, expected, atol=1e-5), _(
+            "encode each support pair [x, one_hot(y)] with self.encoder, average over the "
+            "support set, and decode [query x, h] with self.decoder."
         )
 
-    run_check("Exercise: a black-box learner's forward pass", check)
+    run_check(_("Exercise: a black-box learner's forward pass"), check)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from ..i18n import translate as _
 from ..metrics import delta_m, task_affinity
 from . import run_check
 
@@ -29,22 +30,24 @@ def check_delta_m(
         for multi, single, higher in cases:
             got = student(list(multi), list(single), list(higher))
             expected = delta_m(multi, single, higher_is_better=higher)
-            assert isinstance(got, (int, float)) or hasattr(got, "item"), (
-                f"return a number; got {type(got).__name__}."
-            )
+            assert isinstance(got, (int, float)) or hasattr(got, "item"), _(
+                "return a number; got {name}."
+            ).format(name=type(got).__name__)
             got = float(got)
             if abs(got + expected) < 1e-6 and abs(expected) > 1e-6:
                 raise AssertionError(
-                    f"the sign is flipped for {multi} vs {single} (higher is better: {higher}): "
-                    "positive must mean the multi-task model is better."
+                    _(
+                        "the sign is flipped for {multi} vs {single} (higher is better: "
+                        "{higher}): positive must mean the multi-task model is better."
+                    ).format(multi=multi, single=single, higher=higher)
                 )
-            assert abs(got - expected) < 1e-6, (
-                f"for multi-task {multi}, single-task {single}, higher is better {higher}: "
-                f"expected {expected:.4f}, got {got:.4f}. Average the relative differences, with "
+            assert abs(got - expected) < 1e-6, _(
+                "for multi-task {multi}, single-task {single}, higher is better {higher}: "
+                "expected {expected:.4f}, got {got:.4f}. Average the relative differences, with "
                 "the sign flipped for lower-is-better metrics."
-            )
+            ).format(multi=multi, single=single, higher=higher, expected=expected, got=got)
 
-    run_check("Exercise: the Delta_m metric", check)
+    run_check(_("Exercise: the Delta_m metric"), check)
 
 
 def check_affinity(student: Callable[..., torch.Tensor]) -> None:
@@ -68,21 +71,22 @@ def check_affinity(student: Callable[..., torch.Tensor]) -> None:
         expected = task_affinity(losses_fn, [weight, bias], lr=0.05)
         before = [weight.detach().clone(), bias.detach().clone()]
         got = student(losses_fn, [weight, bias], 0.05)
-        assert isinstance(got, torch.Tensor) and tuple(got.shape) == (3, 3), (
-            f"return a (T, T) tensor for T = 3 tasks; got {getattr(got, 'shape', type(got))}."
-        )
-        assert torch.equal(weight.detach(), before[0]) and torch.equal(bias.detach(), before[1]), (
+        assert isinstance(got, torch.Tensor) and tuple(got.shape) == (3, 3), _(
+            "return a (T, T) tensor for T = 3 tasks; got {value}."
+        ).format(value=getattr(got, "shape", type(got)))
+        assert torch.equal(weight.detach(), before[0]) and torch.equal(bias.detach(), before[1]), _(
             "the parameters must be restored exactly after each lookahead step."
         )
         if torch.allclose(got.T, expected, atol=1e-4) and not torch.allclose(got, expected):
-            raise AssertionError("rows and columns are swapped: row i is the step on task i.")
-        assert torch.allclose(got, expected, atol=1e-4), (
-            f"expected {expected.numpy().round(3).tolist()}, got "
-            f"{got.detach().numpy().round(3).tolist()}: step on task i's loss alone "
-            "(theta - lr * grad L_i), then compare every task's loss with its value before."
+            raise AssertionError(_("rows and columns are swapped: row i is the step on task i."))
+        assert torch.allclose(got, expected, atol=1e-4), _(
+            "expected {value}, got {value2}: step on task i's loss alone (theta - lr * grad "
+            "L_i), then compare every task's loss with its value before."
+        ).format(
+            value=expected.numpy().round(3).tolist(), value2=got.detach().numpy().round(3).tolist()
         )
 
-    run_check("Exercise: lookahead task affinity", check)
+    run_check(_("Exercise: lookahead task affinity"), check)
 
 
 def check_mmoe_layer(layer_class: type[torch.nn.Module]) -> None:
@@ -96,25 +100,27 @@ def check_mmoe_layer(layer_class: type[torch.nn.Module]) -> None:
         torch.manual_seed(0)
         layer = layer_class(4, 6, 3, 2)
         experts, gates = list(layer.experts), list(layer.gates)
-        assert len(experts) == 3 and len(gates) == 2, (
-            f"3 experts and one gate per task (2); got {len(experts)} and {len(gates)}."
-        )
+        assert len(experts) == 3 and len(gates) == 2, _(
+            "3 experts and one gate per task (2); got {value} and {value2}."
+        ).format(value=len(experts), value2=len(gates))
         x = torch.randn(5, 4, generator=g)
         task_id = torch.tensor([0, 1, 1, 0, 1])
         got = layer(x, task_id)
-        assert tuple(got.shape) == (5, 6), f"output (B, hidden) = (5, 6); got {tuple(got.shape)}."
+        assert tuple(got.shape) == (5, 6), _(
+            "output (B, hidden) = (5, 6); got {got_shape}."
+        ).format(got_shape=tuple(got.shape))
         outputs = torch.stack([expert(x) for expert in experts])  # (E, B, H)
         weights = torch.stack([torch.softmax(gate(x), dim=-1) for gate in gates])  # (T, B, E)
         mine = weights[task_id, torch.arange(5)]  # (B, E): each row's own task's gate
         expected = torch.einsum("be,ebh->bh", mine, outputs)
         other = torch.einsum("be,ebh->bh", weights[1 - task_id, torch.arange(5)], outputs)
-        assert not torch.allclose(got, other, atol=1e-5), (
+        assert not torch.allclose(got, other, atol=1e-5), _(
             "the rows use the other task's gate: row b should use gates[task_id[b]]."
         )
-        assert torch.allclose(got, expected, atol=1e-5), (
-            "mix the experts' outputs with softmax(gates[t](x)) of each row's task t: "
-            "sum_e softmax(...)_e * experts[e](x)."
+        assert torch.allclose(got, expected, atol=1e-5), _(
+            "mix the experts' outputs with softmax(gates[t](x)) of each row's task t: sum_e "
+            "softmax(...)_e * experts[e](x)."
         )
-        assert (outputs >= 0).all(), "each expert ends with a ReLU."
+        assert (outputs >= 0).all(), _("each expert ends with a ReLU.")
 
-    run_check("Exercise: the MMoE layer", check)
+    run_check(_("Exercise: the MMoE layer"), check)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..i18n import translate as _
 from . import run_check
 
 __all__ = ["check_cross_stitch", "check_film_layer", "check_multiplicative_stack"]
@@ -22,49 +23,49 @@ def check_film_layer(layer_class: type[nn.Module]) -> None:
         torch.manual_seed(0)
         num_tasks, features = 3, 5
         layer = layer_class(num_tasks, features)
-        assert isinstance(layer, nn.Module), "the layer should be an nn.Module."
+        assert isinstance(layer, nn.Module), _("the layer should be an nn.Module.")
         h = torch.randn(6, features)
         task_id = torch.tensor([0, 1, 2, 0, 1, 2])
         out = layer(h, task_id)
-        assert tuple(out.shape) == (6, features), (
-            f"output shape should be (6, {features}); got {tuple(out.shape)}."
-        )
-        assert torch.allclose(out, h, atol=1e-6), (
+        assert tuple(out.shape) == (6, features), _(
+            "output shape should be (6, {features}); got {out_shape}."
+        ).format(features=features, out_shape=tuple(out.shape))
+        assert torch.allclose(out, h, atol=1e-6), _(
             "at initialisation, FiLM should leave h unchanged (gamma=1, beta=0)."
         )
         sizes = sorted(p.numel() for p in layer.parameters())
-        assert sizes == [num_tasks * features] * 2, (
+        assert sizes == [num_tasks * features] * 2, _(
             "FiLM needs one gamma and one beta per task and feature, two tensors of "
-            f"{num_tasks}x{features}; found parameter sizes {sizes}."
-        )
+            "{num_tasks}x{features}; found parameter sizes {sizes}."
+        ).format(num_tasks=num_tasks, features=features, sizes=sizes)
         with torch.no_grad():
             for p in layer.parameters():
                 p.add_(torch.randn_like(p))
         f0, f1, f2 = layer(0 * h, task_id), layer(h, task_id), layer(2 * h, task_id)
-        assert torch.allclose(f2 - f1, f1 - f0, atol=1e-5), (
+        assert torch.allclose(f2 - f1, f1 - f0, atol=1e-5), _(
             "the output should be an affine function of h: gamma * h + beta."
         )
         bumped = h.clone()
         bumped[:, 2] += 1.0
         changed = (layer(bumped, task_id) - f1).abs().sum(0) > 1e-6
-        assert changed.tolist() == [False, False, True, False, False], (
-            "each feature should be scaled and shifted on its own: changing feature 2 must change "
-            "output feature 2 only."
+        assert changed.tolist() == [False, False, True, False, False], _(
+            "each feature should be scaled and shifted on its own: changing feature 2 must "
+            "change output feature 2 only."
         )
         same_h = h[:1].expand(num_tasks, -1)
         rows = layer(same_h, torch.arange(num_tasks))
-        assert not torch.allclose(rows[0], rows[1]), (
+        assert not torch.allclose(rows[0], rows[1]), _(
             "different tasks should use different gamma and beta (index them by task_id)."
         )
         layer.zero_grad()
         layer(h, torch.zeros(6, dtype=torch.long)).sum().backward()
         for p in layer.parameters():
             g = p.grad.reshape(num_tasks, features)
-            assert g[1:].abs().sum() == 0 and g[0].abs().sum() > 0, (
+            assert g[1:].abs().sum() == 0 and g[0].abs().sum() > 0, _(
                 "rows of task 0 should only update task 0's gamma and beta."
             )
 
-    run_check("Exercise: a FiLM layer", check)
+    run_check(_("Exercise: a FiLM layer"), check)
 
 
 def check_multiplicative_stack(student) -> None:
@@ -80,7 +81,9 @@ def check_multiplicative_stack(student) -> None:
             a = torch.randn(tasks, hidden, generator=g)
             V = torch.randn(tasks, outputs, hidden, generator=g)
             got = student(U.clone(), a.clone(), V.clone())
-            assert isinstance(got, tuple) and len(got) == 4, "return the tuple (W1, b1, W2, gates)."
+            assert isinstance(got, tuple) and len(got) == 4, _(
+                "return the tuple (W1, b1, W2, gates)."
+            )
             W1, b1, W2, gates = got
             want = {
                 "W1": (tasks * hidden, inputs),
@@ -89,20 +92,26 @@ def check_multiplicative_stack(student) -> None:
                 "gates": (tasks, tasks * hidden),
             }
             for name, value in zip(want, got):
-                assert tuple(value.shape) == want[name], (
-                    f"{name} should have shape {want[name]} for T={tasks}, hidden={hidden}; got "
-                    f"{tuple(value.shape)}."
+                assert tuple(value.shape) == want[name], _(
+                    "{name} should have shape {want} for T={tasks}, hidden={hidden}; got "
+                    "{value_shape}."
+                ).format(
+                    name=name,
+                    want=want[name],
+                    tasks=tasks,
+                    hidden=hidden,
+                    value_shape=tuple(value.shape),
                 )
             x = torch.randn(6, inputs, generator=g)
             for t in range(tasks):
                 expected = torch.relu(x @ U[t].T + a[t]) @ V[t].T
                 mine = (gates[t] * torch.relu(x @ W1.T + b1)) @ W2.T
-                assert torch.allclose(mine, expected, atol=1e-5), (
-                    f"task {t}'s output differs from its own network: stack the U_t as blocks of "
+                assert torch.allclose(mine, expected, atol=1e-5), _(
+                    "task {t}'s output differs from its own network: stack the U_t as blocks of "
                     "W1, the V_t side by side in W2, and let gates[t] keep task t's block only."
-                )
+                ).format(t=t)
 
-    run_check("Exercise: independent networks as multiplicative conditioning", check)
+    run_check(_("Exercise: independent networks as multiplicative conditioning"), check)
 
 
 def check_cross_stitch(unit_class: type[nn.Module]) -> None:
@@ -114,27 +123,28 @@ def check_cross_stitch(unit_class: type[nn.Module]) -> None:
     def check() -> None:
         g = torch.Generator().manual_seed(0)
         unit = unit_class(3)
-        assert isinstance(unit, nn.Module), "the unit should be an nn.Module."
+        assert isinstance(unit, nn.Module), _("the unit should be an nn.Module.")
         params = list(unit.parameters())
-        assert [tuple(p.shape) for p in params] == [(3, 3)], (
-            "a cross-stitch unit for 3 tasks has one learnable (3, 3) matrix; found "
-            f"{[tuple(p.shape) for p in params]}."
-        )
+        assert [tuple(p.shape) for p in params] == [(3, 3)], _(
+            "a cross-stitch unit for 3 tasks has one learnable (3, 3) matrix; found {value}."
+        ).format(value=[tuple(p.shape) for p in params])
         h = torch.randn(3, 4, 5, generator=g)
         out = unit(h)
-        assert tuple(out.shape) == (3, 4, 5), f"output shape (3, 4, 5); got {tuple(out.shape)}."
-        assert torch.allclose(out, h, atol=1e-6), (
+        assert tuple(out.shape) == (3, 4, 5), _("output shape (3, 4, 5); got {out_shape}.").format(
+            out_shape=tuple(out.shape)
+        )
+        assert torch.allclose(out, h, atol=1e-6), _(
             "at the start the unit should leave every column as it is (alpha = identity)."
         )
         with torch.no_grad():
             params[0].copy_(torch.rand(3, 3, generator=g))
         expected = torch.einsum("ts,sbf->tbf", params[0].detach(), h)
-        assert torch.allclose(unit(h), expected, atol=1e-5), (
+        assert torch.allclose(unit(h), expected, atol=1e-5), _(
             "column t of the output should be sum_s alpha[t, s] * h[s]."
         )
         unit(h).sum().backward()
-        assert params[0].grad is not None and params[0].grad.abs().sum() > 0, (
+        assert params[0].grad is not None and params[0].grad.abs().sum() > 0, _(
             "alpha must be learned: the output should be differentiable with respect to it."
         )
 
-    run_check("Exercise: a cross-stitch unit", check)
+    run_check(_("Exercise: a cross-stitch unit"), check)

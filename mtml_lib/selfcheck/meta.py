@@ -8,6 +8,7 @@ import torch
 
 from ..data.episodes import EpisodeSampler
 from ..data.fewshot import FewShotDataset
+from ..i18n import translate as _
 from . import run_check
 
 __all__ = ["check_episode", "check_meta_test", "check_nearest_neighbour"]
@@ -28,23 +29,23 @@ def check_nearest_neighbour(
                 data, n_way=n_way, k_shot=k_shot, n_query=2, batch_size=5, generator=1
             ).sample()
             got = student(episode.support_x, episode.support_y, episode.query_x)
-            assert isinstance(got, torch.Tensor), f"return a tensor; got {type(got).__name__}."
-            assert tuple(got.shape) == tuple(episode.query_y.shape), (
-                f"return one label per query, shape {tuple(episode.query_y.shape)}; got "
-                f"{tuple(got.shape)}."
+            assert isinstance(got, torch.Tensor), _("return a tensor; got {name}.").format(
+                name=type(got).__name__
             )
+            assert tuple(got.shape) == tuple(episode.query_y.shape), _(
+                "return one label per query, shape {shape}; got {got_shape}."
+            ).format(shape=tuple(episode.query_y.shape), got_shape=tuple(got.shape))
             support = episode.support_x.flatten(2)
             query = episode.query_x.flatten(2)
             distance = ((query[:, :, None] - support[:, None]) ** 2).sum(-1)  # (B, NQ, NK)
             expected = episode.support_y.gather(1, distance.argmin(-1))
             wrong = int((got.long() != expected).sum())
-            assert wrong == 0, (
-                f"{wrong} of {expected.numel()} queries got another label than their nearest "
-                "support image's (compare every query with every support image of the same "
-                "episode)."
-            )
+            assert wrong == 0, _(
+                "{wrong} of {numel} queries got another label than their nearest support image's "
+                "(compare every query with every support image of the same episode)."
+            ).format(wrong=wrong, numel=expected.numel())
 
-    run_check("Exercise: nearest neighbour", check)
+    run_check(_("Exercise: nearest neighbour"), check)
 
 
 def check_episode(student: Callable[..., tuple]) -> None:
@@ -61,7 +62,7 @@ def check_episode(student: Callable[..., tuple]) -> None:
         drawn_classes, labels_of_first = set(), set()
         for seed in range(6):
             got = student(images, 3, 2, 2, torch.Generator().manual_seed(seed))
-            assert isinstance(got, tuple) and len(got) == 4, (
+            assert isinstance(got, tuple) and len(got) == 4, _(
                 "return (support_x, support_y, query_x, query_y)."
             )
             support_x, support_y, query_x, query_y = got
@@ -69,14 +70,20 @@ def check_episode(student: Callable[..., tuple]) -> None:
                 ("support", support_x, support_y, 6),
                 ("query", query_x, query_y, 6),
             ):
-                assert tuple(x.shape) == (n, 2, 2) and tuple(y.shape) == (n,), (
-                    f"{name}: images (N*{'K' if name == 'support' else 'Q'}, H, W) = ({n}, 2, 2) "
-                    f"and labels ({n},); got {tuple(x.shape)} and {tuple(y.shape)}."
+                assert tuple(x.shape) == (n, 2, 2) and tuple(y.shape) == (n,), _(
+                    "{name}: images (N*{value}, H, W) = ({n}, 2, 2) and labels ({n},); got "
+                    "{x_shape} and {y_shape}."
+                ).format(
+                    name=name,
+                    value="K" if name == "support" else "Q",
+                    n=n,
+                    x_shape=tuple(x.shape),
+                    y_shape=tuple(y.shape),
                 )
             mark = lambda x: x[:, 0, 0].long()  # noqa: E731
             s_cls, q_cls = mark(support_x) // instances, mark(query_x) // instances
             balanced = [sorted(y.tolist()) == [0, 0, 1, 1, 2, 2] for y in (support_y, query_y)]
-            assert all(balanced), (
+            assert all(balanced), _(
                 "each of the labels 0, 1, 2 should appear K times in the support set and Q times "
                 "in the query set."
             )
@@ -84,23 +91,22 @@ def check_episode(student: Callable[..., tuple]) -> None:
                 cls = set(s_cls[support_y == label].tolist()) | set(
                     q_cls[query_y == label].tolist()
                 )
-                assert len(cls) == 1, (
-                    f"label {label} is given to images of classes {sorted(cls)}: one class "
-                    "per label."
-                )
-            assert len(set(s_cls.tolist())) == 3, "draw N different classes."
+                assert len(cls) == 1, _(
+                    "label {label} is given to images of classes {value}: one class per label."
+                ).format(label=label, value=sorted(cls))
+            assert len(set(s_cls.tolist())) == 3, _("draw N different classes.")
             used = set(mark(support_x).tolist()) & set(mark(query_x).tolist())
-            assert not used and len(set(mark(support_x).tolist())) == 6, (
+            assert not used and len(set(mark(support_x).tolist())) == 6, _(
                 "an image appears twice: draw K + Q different instances of each class, K for the "
                 "support set and Q for the query set."
             )
             drawn_classes |= set(s_cls.tolist())
             labels_of_first.add(int(s_cls[support_y == 0][0]))
-        assert len(drawn_classes) > 3 and len(labels_of_first) > 1, (
+        assert len(drawn_classes) > 3 and len(labels_of_first) > 1, _(
             "every episode draws the same classes: draw them at random with `generator`."
         )
 
-    run_check("Exercise: an N-way K-shot episode", check)
+    run_check(_("Exercise: an N-way K-shot episode"), check)
 
 
 def check_meta_test(student: Callable[..., tuple]) -> None:
@@ -130,15 +136,15 @@ def check_meta_test(student: Callable[..., tuple]) -> None:
         )
         mean = float(per_episode.mean())
         half = 1.96 * float(per_episode.std()) / len(per_episode) ** 0.5
-        assert isinstance(got, tuple) and len(got) == 2, "return (mean accuracy, half-width)."
-        assert abs(float(got[0]) - mean) < 1e-5, (
-            f"the mean accuracy over the 21 episodes is {mean:.4f}; got {float(got[0]):.4f}. "
-            "Call predict once per batch, in order, and compare with query_y."
-        )
-        assert abs(float(got[1]) - half) < 1e-5, (
-            f"the half-width is {half:.4f}; got {float(got[1]):.4f}: 1.96 times the standard "
-            "deviation of the per-episode accuracies over the square root of their number (21 "
-            "episodes, not 3 batches)."
-        )
+        assert isinstance(got, tuple) and len(got) == 2, _("return (mean accuracy, half-width).")
+        assert abs(float(got[0]) - mean) < 1e-5, _(
+            "the mean accuracy over the 21 episodes is {mean:.4f}; got {value:.4f}. Call predict "
+            "once per batch, in order, and compare with query_y."
+        ).format(mean=mean, value=float(got[0]))
+        assert abs(float(got[1]) - half) < 1e-5, _(
+            "the half-width is {half:.4f}; got {value:.4f}: 1.96 times the standard deviation of "
+            "the per-episode accuracies over the square root of their number (21 episodes, not 3 "
+            "batches)."
+        ).format(half=half, value=float(got[1]))
 
-    run_check("Exercise: meta-test with an interval", check)
+    run_check(_("Exercise: meta-test with an interval"), check)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import torch
 
+from ..i18n import translate as _
 from ..pareto import pareto_optimal
 from ..weighting.dwa import dwa_weights
 from ..weighting.pcgrad import pcgrad
@@ -25,26 +26,26 @@ def check_dwa_weights(student: Callable[[torch.Tensor, torch.Tensor, float], tor
             cases.append((before * (0.5 + torch.rand(num_tasks, generator=g)), before, temperature))
         for previous, before, temperature in cases:
             got = student(previous.clone(), before.clone(), temperature)
-            assert isinstance(got, torch.Tensor), f"return a tensor; got {type(got).__name__}."
-            assert got.shape == previous.shape, (
-                f"return one weight per task, shape {tuple(previous.shape)}; got "
-                f"{tuple(got.shape)}."
+            assert isinstance(got, torch.Tensor), _("return a tensor; got {name}.").format(
+                name=type(got).__name__
             )
-            assert torch.allclose(got.sum(), torch.tensor(float(previous.numel())), atol=1e-4), (
-                f"the weights should sum to the number of tasks ({previous.numel()}); yours sum to "
-                f"{got.sum().item():.4f}."
-            )
+            assert got.shape == previous.shape, _(
+                "return one weight per task, shape {previous_shape}; got {got_shape}."
+            ).format(previous_shape=tuple(previous.shape), got_shape=tuple(got.shape))
+            assert torch.allclose(got.sum(), torch.tensor(float(previous.numel())), atol=1e-4), _(
+                "the weights should sum to the number of tasks ({numel}); yours sum to {value:.4f}."
+            ).format(numel=previous.numel(), value=got.sum().item())
             expected = dwa_weights(previous, before, temperature)
-            assert torch.allclose(got, expected, atol=1e-4), (
-                "the sum is right but the weights are not: use w_k = L_k(t-1) / L_k(t-2), then K * "
-                "softmax(w / T)."
+            assert torch.allclose(got, expected, atol=1e-4), _(
+                "the sum is right but the weights are not: use w_k = L_k(t-1) / L_k(t-2), then K "
+                "* softmax(w / T)."
             )
         slow = student(torch.tensor([1.0, 0.5]), torch.tensor([1.0, 1.0]), 2.0)
-        assert slow[0] > slow[1], (
+        assert slow[0] > slow[1], _(
             "the task whose loss stopped falling should get the larger weight."
         )
 
-    run_check("Exercise: dynamic weight average", check)
+    run_check(_("Exercise: dynamic weight average"), check)
 
 
 def check_pcgrad(student: Callable[[torch.Tensor, list], torch.Tensor]) -> None:
@@ -58,15 +59,17 @@ def check_pcgrad(student: Callable[[torch.Tensor, list], torch.Tensor]) -> None:
             two = torch.tensor(two)
             got = student(two.clone(), [[1], [0]])
             expected = pcgrad(two, torch.Generator().manual_seed(0))
-            assert isinstance(got, torch.Tensor) and tuple(got.shape) == (2,), (
-                f"return the update, one number per parameter (shape (2,)); got {got!r}."
-            )
-            assert torch.allclose(got, expected, atol=1e-5), (
-                f"for the gradients {two.numpy().round(3).tolist()} the update is "
-                f"{expected.numpy().round(3).tolist()}; got "
-                f"{got.detach().numpy().round(3).tolist()}. "
-                "When g_i . g_j < 0, and only then, subtract (g_i . g_j) / |g_j|^2 * g_j from g_i, "
-                "with g_j the *original* gradient; then sum the projected gradients."
+            assert isinstance(got, torch.Tensor) and tuple(got.shape) == (2,), _(
+                "return the update, one number per parameter (shape (2,)); got {got!r}."
+            ).format(got=got)
+            assert torch.allclose(got, expected, atol=1e-5), _(
+                "for the gradients {value} the update is {value2}; got {value3}. When g_i . g_j "
+                "< 0, and only then, subtract (g_i . g_j) / |g_j|^2 * g_j from g_i, with g_j the "
+                "*original* gradient; then sum the projected gradients."
+            ).format(
+                value=two.numpy().round(3).tolist(),
+                value2=expected.numpy().round(3).tolist(),
+                value3=got.detach().numpy().round(3).tolist(),
             )
         for num_tasks in (3, 5):
             grads = torch.randn(num_tasks, 7, generator=g)
@@ -77,13 +80,13 @@ def check_pcgrad(student: Callable[[torch.Tensor, list], torch.Tensor]) -> None:
             ]
             got = student(grads.clone(), orders)
             expected = pcgrad(grads, torch.Generator().manual_seed(3))
-            assert torch.allclose(got, expected, atol=1e-5), (
-                f"right for two tasks, wrong for {num_tasks}: project g_i against the *original* "
+            assert torch.allclose(got, expected, atol=1e-5), _(
+                "right for two tasks, wrong for {num_tasks}: project g_i against the *original* "
                 "g_j (not the projected one), keep projecting the same g_i along its order, and "
                 "sum at the end."
-            )
+            ).format(num_tasks=num_tasks)
 
-    run_check("Exercise: the PCGrad projection", check)
+    run_check(_("Exercise: the PCGrad projection"), check)
 
 
 def check_pareto_front(student: Callable[[torch.Tensor], torch.Tensor]) -> None:
@@ -93,20 +96,20 @@ def check_pareto_front(student: Callable[[torch.Tensor], torch.Tensor]) -> None:
         g = torch.Generator().manual_seed(0)
         small = torch.tensor([[1.0, 3.0], [2.0, 2.0], [2.0, 3.0], [3.0, 1.0], [1.0, 3.0]])
         got = student(small.clone())
-        assert isinstance(got, torch.Tensor) and got.dtype == torch.bool, (
-            f"return a boolean tensor; got {getattr(got, 'dtype', type(got).__name__)}."
-        )
+        assert isinstance(got, torch.Tensor) and got.dtype == torch.bool, _(
+            "return a boolean tensor; got {value}."
+        ).format(value=getattr(got, "dtype", type(got).__name__))
         want = pareto_optimal(small)
-        assert got.tolist() == want.tolist(), (
-            f"for the losses {small.tolist()} the answer is {want.tolist()}; got {got.tolist()}. "
-            "A row is dominated when another is no worse on every task and better on one "
-            "(equal rows do not dominate each other)."
-        )
+        assert got.tolist() == want.tolist(), _(
+            "for the losses {value} the answer is {value2}; got {value3}. A row is dominated "
+            "when another is no worse on every task and better on one (equal rows do not "
+            "dominate each other)."
+        ).format(value=small.tolist(), value2=want.tolist(), value3=got.tolist())
         for tasks in (2, 3):
             losses = torch.rand(40, tasks, generator=g).round(decimals=1)
-            assert student(losses.clone()).tolist() == pareto_optimal(losses).tolist(), (
-                f"right on the small example, wrong on 40 random points with {tasks} tasks "
-                "(ties included)."
-            )
+            assert student(losses.clone()).tolist() == pareto_optimal(losses).tolist(), _(
+                "right on the small example, wrong on 40 random points with {tasks} tasks (ties "
+                "included)."
+            ).format(tasks=tasks)
 
-    run_check("Exercise: the Pareto front", check)
+    run_check(_("Exercise: the Pareto front"), check)

@@ -16,6 +16,8 @@ import hashlib
 from collections.abc import Callable
 from typing import NamedTuple
 
+from ..i18n import N_
+from ..i18n import translate as _
 from . import run_check
 
 __all__ = ["QUESTIONS", "ask", "check_prediction"]
@@ -30,72 +32,88 @@ class Question(NamedTuple):
 
 QUESTIONS = {
     "01-task-id": Question(
-        "Two models of the same size train on the four multi-label tasks, one with the task "
-        "descriptor z_i as an input and one without. What happens to the one without z_i?",
+        N_(
+            "Two models of the same size train on the four multi-label tasks, one with the task "
+            "descriptor z_i as an input and one without. What happens to the one without z_i?"
+        ),
         {
-            "a": "about the same accuracy as the one with z_i: the images carry the task",
-            "b": "lower accuracy on every task, no better than the blind ceiling",
-            "c": "better accuracy: it cannot overfit to the task identity",
+            "a": N_("about the same accuracy as the one with z_i: the images carry the task"),
+            "b": N_("lower accuracy on every task, no better than the blind ceiling"),
+            "c": N_("better accuracy: it cannot overfit to the task identity"),
         },
         "62bae9978cca3752",
-        "the statements printed under 'over 8 seeds'",
+        N_("the statements printed under 'over 8 seeds'"),
     ),
     "02-relatedness": Question(
-        "Experiment B varies how related two regression tasks are, from identical (rho = +1) to "
-        "opposite (rho = -1). Against independent networks, full sharing is ...",
+        N_(
+            "Experiment B varies how related two regression tasks are, from identical (rho = +1) "
+            "to "
+            "opposite (rho = -1). Against independent networks, full sharing is ..."
+        ),
         {
-            "a": "better at every rho: it sees twice the data",
-            "b": "better for identical tasks, far worse for opposite ones",
-            "c": "the same everywhere: both have enough capacity",
+            "a": N_("better at every rho: it sees twice the data"),
+            "b": N_("better for identical tasks, far worse for opposite ones"),
+            "c": N_("the same everywhere: both have enough capacity"),
         },
         "981cf27795f2b993",
-        "the 'identical tasks' and 'conflicting tasks' statements",
+        N_("the 'identical tasks' and 'conflicting tasks' statements"),
     ),
     "03-scales": Question(
-        "Two regression tasks share a network; their targets have noise scales sigma = 1 and "
-        "sigma = 100, and the losses are summed with equal weights. What happens to the "
-        "sigma = 1 task?",
+        N_(
+            "Two regression tasks share a network; their targets have noise scales sigma = 1 and "
+            "sigma = 100, and the losses are summed with equal weights. What happens to the "
+            "sigma = 1 task?"
+        ),
         {
-            "a": "it learns as well as with a network of its own",
-            "b": "it learns faster: its loss is the easier one",
-            "c": "it hardly learns: the sigma = 100 task's gradient drowns it",
+            "a": N_("it learns as well as with a network of its own"),
+            "b": N_("it learns faster: its loss is the easier one"),
+            "c": N_("it hardly learns: the sigma = 100 task's gradient drowns it"),
         },
         "5c008be6ac3fd666",
-        "the 'equal weights' statement",
+        N_("the 'equal weights' statement"),
     ),
     "04-correlation": Question(
-        "The two tasks' correlation p drops from 1 to 0.5. What happens to the shared-bottom "
-        "model's test error, compared with separate networks?",
+        N_(
+            "The two tasks' correlation p drops from 1 to 0.5. What happens to the shared-bottom "
+            "model's test error, compared with separate networks?"
+        ),
         {
-            "a": "it rises, and at p = 0.5 it is worse than separate networks",
-            "b": "it stays put: the shared layer has capacity for both tasks",
-            "c": "it rises, but stays better than separate networks",
+            "a": N_("it rises, and at p = 0.5 it is worse than separate networks"),
+            "b": N_("it stays put: the shared layer has capacity for both tasks"),
+            "c": N_("it rises, but stays better than separate networks"),
         },
         "b0004cac98c752dd",
-        "the 'negative transfer' statement",
+        N_("the 'negative transfer' statement"),
     ),
     "05-leak": Question(
-        "An embedding is trained on some classes; a nearest-neighbour classifier on top is tested "
-        "on episodes of those same classes, and on episodes of held-out classes. The first "
-        "accuracy is ...",
+        N_(
+            "An embedding is trained on some classes; a nearest-neighbour classifier on top is "
+            "tested "
+            "on episodes of those same classes, and on episodes of held-out classes. The first "
+            "accuracy is ..."
+        ),
         {
-            "a": "about the same as the second: the episodes are drawn the same way",
-            "b": "higher: the embedding memorised the classes it was trained on",
-            "c": "lower: the model is tired of those classes",
+            "a": N_("about the same as the second: the episodes are drawn the same way"),
+            "b": N_("higher: the embedding memorised the classes it was trained on"),
+            "c": N_("lower: the model is tired of those classes"),
         },
         "54eb95ff19551d5e",
-        "the 'leaked split' statement",
+        N_("the 'leaked split' statement"),
     ),
     "06-ways": Question(
-        "From 5-way to 20-way 1-shot, how does the meta-trained learner's lead over nearest "
-        "neighbour on raw pixels change?",
+        N_(
+            "From 5-way to 20-way 1-shot, how does the meta-trained learner's lead over nearest "
+            "neighbour on raw pixels change?"
+        ),
         {
-            "a": "it shrinks: with more classes every method is near chance",
-            "b": "it stays the same",
-            "c": "it grows: the harder the task, the more what was learned across tasks matters",
+            "a": N_("it shrinks: with more classes every method is near chance"),
+            "b": N_("it stays the same"),
+            "c": N_(
+                "it grows: the harder the task, the more what was learned across tasks matters"
+            ),
         },
         "3b1b3b9417eaee2e",
-        "the 'at 20 ways' statements",
+        N_("the 'at 20 ways' statements"),
     ),
 }
 
@@ -109,9 +127,9 @@ def ask(key: str) -> None:
     if key not in QUESTIONS:
         raise ValueError(f"`key` must be one of {sorted(QUESTIONS)}; got {key!r}.")
     question = QUESTIONS[key]
-    print(f"Predict, then run: {question.text}")
+    print(_("Predict, then run: {question}").format(question=_(question.text)))
     for letter, option in question.options.items():
-        print(f"  ({letter}) {option}")
+        print(f"  ({letter}) {_(option)}")
 
 
 def check_prediction(key: str, prediction: str | Callable[[], str]) -> None:
@@ -124,12 +142,12 @@ def check_prediction(key: str, prediction: str | Callable[[], str]) -> None:
 
     def check() -> None:
         letter = prediction() if callable(prediction) else prediction
-        assert letter in question.options, (
-            f"answer with one of the letters {sorted(question.options)}; got {letter!r}."
-        )
-        assert _digest(key, letter) == question.digest, (
-            f"the run does not show ({letter}). Read {question.look} above: what did it measure, "
-            "and why did it come out that way?"
-        )
+        assert letter in question.options, _(
+            "answer with one of the letters {value}; got {letter!r}."
+        ).format(value=sorted(question.options), letter=letter)
+        assert _digest(key, letter) == question.digest, _(
+            "the run does not show ({letter}). Read {look} above: what did it measure, and why "
+            "did it come out that way?"
+        ).format(letter=letter, look=_(question.look))
 
-    run_check(f"Prediction ({key})", check)
+    run_check(_("Prediction ({key})").format(key=key), check)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import torch
 
 from ..data import digits
+from ..i18n import translate as _
 from ..tasks import CROSS_ENTROPY, Task
 from . import run_check
 
@@ -32,37 +33,39 @@ def check_multiple_of_3_task(make_task: Callable[[str], Task]) -> None:
 
     def check() -> None:
         task = make_task("train")
-        assert isinstance(task, Task), (
-            f"make_task must return a Task; it returned {type(task).__name__}."
-        )
-        assert task.loss == CROSS_ENTROPY, (
-            f"the loss should be CROSS_ENTROPY; got {task.loss.name}."
-        )
-        assert task.out_features == 2, (
-            f"a yes/no label needs out_features=2; got {task.out_features}."
-        )
+        assert isinstance(task, Task), _(
+            "make_task must return a Task; it returned {name}."
+        ).format(name=type(task).__name__)
+        assert task.loss == CROSS_ENTROPY, _(
+            "the loss should be CROSS_ENTROPY; got {name}."
+        ).format(name=task.loss.name)
+        assert task.out_features == 2, _(
+            "a yes/no label needs out_features=2; got {out_features}."
+        ).format(out_features=task.out_features)
         x, y = task.sample(300, generator=0)
         pool = digits.load_digits_pool(split="train")
         index = {row.tobytes(): int(d) for row, d in zip(pool.images.numpy(), pool.labels)}
-        assert tuple(x.shape) == (300, 64), (
-            f"inputs should be flat 8x8 images, shape (n, 64); got {tuple(x.shape)}."
-        )
+        assert tuple(x.shape) == (300, 64), _(
+            "inputs should be flat 8x8 images, shape (n, 64); got {x_shape}."
+        ).format(x_shape=tuple(x.shape))
         missing = sum(row.tobytes() not in index for row in x.numpy())
-        assert missing == 0, (
-            f"{missing} of 300 inputs are not images of the train pool: sample x from the pool."
-        )
+        assert missing == 0, _(
+            "{missing} of 300 inputs are not images of the train pool: sample x from the pool."
+        ).format(missing=missing)
         expected = torch.tensor([index[row.tobytes()] % 3 == 0 for row in x.numpy()]).long()
-        assert y.dtype == torch.long, f"class labels should be a long tensor; got {y.dtype}."
+        assert y.dtype == torch.long, _(
+            "class labels should be a long tensor; got {dtype}."
+        ).format(dtype=y.dtype)
         wrong = int((y.cpu() != expected).sum())
-        assert wrong == 0, (
-            f"{wrong} of 300 labels are wrong (label 1 means the digit is 0, 3, 6 or 9)."
-        )
+        assert wrong == 0, _(
+            "{wrong} of 300 labels are wrong (label 1 means the digit is 0, 3, 6 or 9)."
+        ).format(wrong=wrong)
         digits_seen = {index[row.tobytes()] for row in x.numpy()}
-        assert len(digits_seen) == 10, (
+        assert len(digits_seen) == 10, _(
             "p(x) should cover all ten digits (draw uniformly from the whole pool)."
         )
 
-    run_check("Exercise 1: the 'multiple of 3' task", check)
+    run_check(_("Exercise 1: the 'multiple of 3' task"), check)
 
 
 def check_regime_answers(answers: dict[str, str] | Callable[[], dict[str, str]]) -> None:
@@ -73,18 +76,22 @@ def check_regime_answers(answers: dict[str, str] | Callable[[], dict[str, str]])
         if callable(answers):
             # inside the check: a stub's NotImplementedError becomes "[not yet]"
             answers = answers()
-        assert isinstance(answers, dict), "`answers` should be a dict from scenario to regime name."
-        unknown = sorted(set(answers.values()) - set(REGIMES))
-        assert not unknown, f"use the names in REGIMES; {unknown} is not one of {list(REGIMES)}."
-        missing = sorted(set(_SCENARIOS) - set(answers))
-        assert not missing, f"answer every scenario; missing {missing}."
-        wrong = sorted(k for k, digest in _SCENARIOS.items() if _digest(k, answers[k]) != digest)
-        assert not wrong, (
-            f"not quite for {wrong}: ask which of p(x), p(y|x) and the loss differ between "
-            "the tasks of each scenario."
+        assert isinstance(answers, dict), _(
+            "`answers` should be a dict from scenario to regime name."
         )
+        unknown = sorted(set(answers.values()) - set(REGIMES))
+        assert not unknown, _("use the names in REGIMES; {unknown} is not one of {list}.").format(
+            unknown=unknown, list=list(REGIMES)
+        )
+        missing = sorted(set(_SCENARIOS) - set(answers))
+        assert not missing, _("answer every scenario; missing {missing}.").format(missing=missing)
+        wrong = sorted(k for k, digest in _SCENARIOS.items() if _digest(k, answers[k]) != digest)
+        assert not wrong, _(
+            "not quite for {wrong}: ask which of p(x), p(y|x) and the loss differ between the "
+            "tasks of each scenario."
+        ).format(wrong=wrong)
 
-    run_check("Exercise 2: which regime?", check)
+    run_check(_("Exercise 2: which regime?"), check)
 
 
 def _reference_training(
@@ -93,7 +100,7 @@ def _reference_training(
     """The lecture's multi-task loop, with the random draws in the order the exercise states."""
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     totals = []
-    for _ in range(steps):
+    for _step in range(steps):
         chosen = torch.randperm(len(data), generator=generator)[:tasks_per_step].tolist()
         total = 0.0
         for k in chosen:
@@ -146,22 +153,21 @@ def check_training_loop(student: Callable[..., list]) -> None:
 
         want = run(_reference_training, model)
         got = run(student, theirs)
-        assert isinstance(got, list) and len(got) == 5, (
-            f"return a list with one loss per step (5 steps); got {type(got).__name__} "
-            f"{got if not isinstance(got, list) else len(got)}."
-        )
-        assert abs(float(got[0]) - want[0]) < 1e-5, (
-            f"the first step's loss should be {want[0]:.4f}; got {float(got[0]):.4f}. Draw the "
-            "tasks with torch.randperm(T)[:tasks_per_step], then each chosen task's rows with "
+        assert isinstance(got, list) and len(got) == 5, _(
+            "return a list with one loss per step (5 steps); got {name} {value}."
+        ).format(name=type(got).__name__, value=got if not isinstance(got, list) else len(got))
+        assert abs(float(got[0]) - want[0]) < 1e-5, _(
+            "the first step's loss should be {want:.4f}; got {value:.4f}. Draw the tasks with "
+            "torch.randperm(T)[:tasks_per_step], then each chosen task's rows with "
             "torch.randint, both from `generator`, and sum weights[k] * losses[k](...)."
-        )
-        assert all(abs(float(a) - b) < 1e-4 for a, b in zip(got, want)), (
+        ).format(want=want[0], value=float(got[0]))
+        assert all(abs(float(a) - b) < 1e-4 for a, b in zip(got, want)), _(
             "the first loss is right but later ones drift: take one SGD step per loop "
             "(zero_grad, backward of the weighted sum, step), with torch.optim.SGD and `lr`."
         )
         for mine, ref in zip(theirs.parameters(), model.parameters()):
-            assert torch.allclose(mine, ref, atol=1e-5), (
+            assert torch.allclose(mine, ref, atol=1e-5), _(
                 "the losses match but the model ends elsewhere: train the model you were given."
             )
 
-    run_check("Exercise 3: the multi-task training loop", check)
+    run_check(_("Exercise 3: the multi-task training loop"), check)

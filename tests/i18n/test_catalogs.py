@@ -1,11 +1,15 @@
 """The message catalogs: parsing, the language switch, and every translation's placeholders."""
 
+import ast
+import pathlib
 import re
 import string
 
 import pytest
+import torch
 
 from mtml_lib import i18n
+from mtml_lib.i18n.catalog import extract
 
 
 @pytest.fixture(autouse=True)
@@ -61,3 +65,119 @@ def test_every_translation_keeps_its_placeholders_and_has_hangul(language):
     for english, translated in entries.items():
         assert fields(translated) == fields(english), english
         assert re.search("[\uac00-\ud7a3]", translated), english
+
+
+# --- every message the code shows is in every catalog ------------------------------------------
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+GRADERS = sorted((ROOT / "notebooks" / "homework" / "graders").glob("hw*.py"))
+
+
+def marked_messages():
+    paths = sorted((ROOT / "mtml_lib").rglob("*.py")) + GRADERS
+    return extract(paths, ROOT)
+
+
+@pytest.mark.parametrize("language", [lang for lang in i18n.LANGUAGES if lang != "en"])
+def test_the_catalog_holds_every_marked_message_and_nothing_else(language):
+    entries = i18n.read_po(i18n._HERE / f"{language}.po")
+    messages = marked_messages()
+    assert len(messages) > 150  # hints, questions, widget labels, homework feedback
+    missing = [m for m in messages if m not in entries]
+    unused = [m for m in entries if m not in messages]
+    assert not missing, f"untranslated (python tools/catalog.py adds them): {missing[:5]}"
+    assert not unused, f"in the catalog but used nowhere: {unused[:5]}"
+
+
+def _is_marked(node) -> bool:
+    """``_("...")`` or ``_("...").format(...)``."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+    ):
+        node = node.func.value
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "_"
+        and isinstance(node.args[0], ast.Constant)
+    )
+
+
+def shown_messages(path):
+    """What a self-check or a grader shows a student: hints, titles, the checks' messages (a
+    grader's check returns ``(passed, message)``; its probes and helpers return data)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert) and node.msg is not None:
+            yield node.lineno, node.msg
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id in ("run_check", "AssertionError") and node.args:
+                yield node.lineno, node.args[0]
+        elif (
+            path.parent.name == "graders"
+            and isinstance(node, ast.FunctionDef)
+            and not node.name.startswith(("probe", "_"))
+        ):
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Return)
+                    and isinstance(inner.value, ast.Tuple)
+                    and len(inner.value.elts) == 2
+                ):
+                    yield inner.lineno, inner.value.elts[1]
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((ROOT / "mtml_lib" / "selfcheck").glob("*.py")) + GRADERS,
+    ids=lambda p: p.name,
+)
+def test_every_hint_title_and_grader_message_goes_through_the_catalog(path):
+    unmarked = [line for line, node in shown_messages(path) if not _is_marked(node)]
+    assert not unmarked, f"{path.name}: messages not marked with _() on lines {unmarked}"
+
+
+def test_a_wrong_answer_gets_its_hint_in_korean(capsys):
+    from torch import nn
+
+    from mtml_lib.selfcheck.conditioning import check_film_layer
+    from mtml_lib.selfcheck.predict import ask
+
+    class Shared(nn.Module):  # one gamma and beta for every task
+        def __init__(self, num_tasks, features):
+            super().__init__()
+            self.gamma = nn.Parameter(torch.ones(num_tasks, features))
+            self.beta = nn.Parameter(torch.zeros(num_tasks, features))
+
+        def forward(self, h, task_id):
+            return self.gamma[0] * h + self.beta[0]
+
+    i18n.set_language("ko")
+    check_film_layer(Shared)
+    ask("03-scales")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (
+        "[오답] 연습: FiLM 층: 태스크가 다르면 다른 gamma와 beta를 써야 합니다(task_id로 "
+        "인덱싱하세요)."
+    )
+    assert out[1].startswith("예측한 뒤 실행하기: 두 회귀 태스크가 네트워크를 공유합니다.")
+    assert out[2] == "  (a) 자기 네트워크가 따로 있을 때만큼 잘 학습한다"
+
+
+def test_the_homework_feedback_speaks_the_courses_language():
+    import types
+
+    from mtml_lib.homework.regrade import score
+
+    spec = types.SimpleNamespace(
+        CHECKS={
+            "part": [(1, lambda got, ref: (False, i18n.translate("predict with gradients off")))]
+        }
+    )
+    student = {"parts": {"part": {"data": 1}}}
+    with i18n.language("ko"):
+        result = score(spec, student, {"parts": {"part": {"data": 1}}})["part"]
+    assert result.messages == ["실패: 그래디언트를 끄고 예측하기"]
+    assert i18n.get_language() == "en"  # restored after the block

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from ...data.episodes import EpisodeSampler
+from ...i18n import translate as _
 from ..explorer import Explorer
 from ..plots import show_images
 
@@ -70,14 +71,14 @@ def episode_explorer(dataset, *, seed: int = 0) -> Explorer:
         controls: dict[str, Any] = {"n_way": 5, "k_shot": 1, "alphabet": alphabets[0], "seed": seed}
     else:
         controls = {
-            "n_way": widgets.IntSlider(value=5, min=2, max=10, description="N (way)"),
-            "k_shot": widgets.IntSlider(value=1, min=1, max=5, description="K (shot)"),
+            "n_way": widgets.IntSlider(value=5, min=2, max=10, description=_("N (way)")),
+            "k_shot": widgets.IntSlider(value=1, min=1, max=5, description=_("K (shot)")),
             "alphabet": widgets.Dropdown(
-                options=alphabets, value=alphabets[0], description="alphabet"
+                options=alphabets, value=alphabets[0], description=_("alphabet")
             ),
-            "seed": widgets.IntSlider(value=seed, min=0, max=99, description="seed"),
+            "seed": widgets.IntSlider(value=seed, min=0, max=99, description=_("seed")),
         }
-    return Explorer(lambda **v: draw_episode(dataset, **v), controls, title="Episode explorer")
+    return Explorer(lambda **v: draw_episode(dataset, **v), controls, title=_("Episode explorer"))
 
 
 def draw_predictions(
@@ -137,9 +138,9 @@ def prediction_explorer(learner, dataset, *, n_way: int, k_shot: int) -> Explore
     except ImportError:
         controls: dict[str, Any] = {"episode": 0}
     else:
-        controls = {"episode": widgets.IntSlider(value=0, min=0, max=99, description="episode")}
+        controls = {"episode": widgets.IntSlider(value=0, min=0, max=99, description=_("episode"))}
     return Explorer(
         lambda **v: draw_predictions(learner, dataset, n_way=n_way, k_shot=k_shot, **v),
         controls,
-        title="Prediction explorer",
+        title=_("Prediction explorer"),
     )

@@ -13,6 +13,7 @@ import torch
 
 from ...experiments import negative_transfer
 from ...experiments.conditioning import fit_related_sinusoids
+from ...i18n import translate as _
 from ...models.conditioning import CONDITIONING
 from ...weighting.cagrad import cagrad
 from ...weighting.mgda import min_norm_weights
@@ -107,13 +108,13 @@ def conditioning_explorer(
         controls: dict[str, Any] = {"choice": "multihead", "relatedness": 0.0}
     else:
         controls = {
-            "choice": widgets.Dropdown(options=choices, value="multihead", description="choice"),
+            "choice": widgets.Dropdown(options=choices, value="multihead", description=_("choice")),
             "relatedness": widgets.FloatSlider(
                 value=0.0,
                 min=-1.0,
                 max=1.0,
                 step=0.25,
-                description="relatedness",
+                description=_("relatedness"),
                 continuous_update=False,
             ),
         }
@@ -122,7 +123,7 @@ def conditioning_explorer(
             num_tasks=num_tasks, n_train=n_train, steps=steps, seed=seed, device=device, **v
         ),
         controls,
-        title="Conditioning explorer (each change trains a model: about a second)",
+        title=_("Conditioning explorer (each change trains a model: about a second)"),
     )
 
 
@@ -176,16 +177,16 @@ def correlation_explorer(
                 value=0.5, min=-1.0, max=1.0, step=0.1, description="p", continuous_update=False
             ),
             "model": widgets.Dropdown(
-                options=list(negative_transfer.MODELS), value="MMoE", description="model"
+                options=list(negative_transfer.MODELS), value="MMoE", description=_("model")
             ),
             "seed": widgets.IntSlider(
-                value=0, min=0, max=9, description="seed", continuous_update=False
+                value=0, min=0, max=9, description=_("seed"), continuous_update=False
             ),
         }
     return Explorer(
         lambda **v: draw_correlation_run(n_train=n_train, steps=steps, device=device, **v),
         controls,
-        title="Negative transfer explorer (each change trains a model)",
+        title=_("Negative transfer explorer (each change trains a model)"),
     )
 
 
@@ -245,11 +246,11 @@ def gradient_explorer() -> Explorer:
     else:
         controls = {
             "angle": widgets.FloatSlider(
-                value=150.0, min=0.0, max=180.0, step=5.0, description="angle (deg)"
+                value=150.0, min=0.0, max=180.0, step=5.0, description=_("angle (deg)")
             ),
             "ratio": widgets.FloatSlider(
                 value=0.5, min=0.1, max=3.0, step=0.1, description="|g2| / |g1|"
             ),
             "c": widgets.FloatSlider(value=0.5, min=0.0, max=0.9, step=0.1, description="CAGrad c"),
         }
-    return Explorer(draw_gradients, controls, title="Gradient combination explorer")
+    return Explorer(draw_gradients, controls, title=_("Gradient combination explorer"))

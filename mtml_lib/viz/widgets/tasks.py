@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 
 from ...data import digits
 from ...data.sinusoids import X_RANGE, sinusoid_task
+from ...i18n import translate as _
 from ..explorer import Explorer
 from ..plots import plot_regression_task, show_images
 
@@ -79,15 +80,17 @@ def task_explorer(*, seed: int = 0) -> Explorer:
         }
     else:
         controls = {
-            "family": widgets.Dropdown(options=FAMILIES, value=FAMILIES[0], description="family"),
+            "family": widgets.Dropdown(
+                options=FAMILIES, value=FAMILIES[0], description=_("family")
+            ),
             "amplitude": widgets.FloatSlider(
-                value=2.0, min=0.1, max=5.0, step=0.1, description="amplitude"
+                value=2.0, min=0.1, max=5.0, step=0.1, description=_("amplitude")
             ),
             "phase": widgets.FloatSlider(
-                value=0.0, min=0.0, max=3.14, step=0.05, description="phase"
+                value=0.0, min=0.0, max=3.14, step=0.05, description=_("phase")
             ),
-            "task": widgets.IntSlider(value=0, min=0, max=3, description="task"),
-            "n": widgets.IntSlider(value=20, min=1, max=60, description="samples"),
+            "task": widgets.IntSlider(value=0, min=0, max=3, description=_("task")),
+            "n": widgets.IntSlider(value=20, min=1, max=60, description=_("samples")),
         }
 
     def visible(values: dict) -> set[str]:
@@ -96,5 +99,5 @@ def task_explorer(*, seed: int = 0) -> Explorer:
         return {"family", "task", "n"}
 
     return Explorer(
-        lambda **v: draw_task(seed=seed, **v), controls, visible=visible, title="Task explorer"
+        lambda **v: draw_task(seed=seed, **v), controls, visible=visible, title=_("Task explorer")
     )

@@ -10,6 +10,8 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _compare import close, finite, shape  # noqa: E402
 
+from mtml_lib.i18n import translate as _  # noqa: E402 - feedback in the course's language
+
 EXPERIMENT_STEPS = 300
 MSE_BAND = 0.3  # stated in part 4's text: the reference reaches well below it
 REC_STEPS = 300  # part 6, as its text states
@@ -189,38 +191,38 @@ PROBES = {
 
 
 def output_shape(got, ref):
-    return shape(got["out"]) == [6, 2] and finite(got["out"]), "one output row per input row"
+    return shape(got["out"]) == [6, 2] and finite(got["out"]), _("one output row per input row")
 
 
 def rows_independent(got, ref):
-    return close(
-        got["out"], got["alone"], 1e-5
-    ), "a row's output must not depend on the rest of the batch"
+    return close(got["out"], got["alone"], 1e-5), _(
+        "a row's output must not depend on the rest of the batch"
+    )
 
 
 def shared_is_the_trunk(got, ref):
     sizes = sorted(p["numel"] for p in got["params"] if p["shared"])
     want = sorted(p["numel"] for p in ref["params"] if p["shared"])
     total = sum(p["numel"] for p in got["params"]) == sum(p["numel"] for p in ref["params"])
-    return sizes == want and total, "shared_parameters() must be exactly the two-layer trunk"
+    return sizes == want and total, _("shared_parameters() must be exactly the two-layer trunk")
 
 
 def heads_are_separate(got, ref):
     trained = sum(p["numel"] for p in got["params"] if not p["shared"] and p["grad"] > 0)
     want = sum(p["numel"] for p in ref["params"] if not p["shared"] and p["grad"] > 0)
-    return trained == want and all(
-        p["grad"] > 0 for p in got["params"] if p["shared"]
-    ), "task 0 must train only its head"
+    return trained == want and all(p["grad"] > 0 for p in got["params"] if p["shared"]), _(
+        "task 0 must train only its head"
+    )
 
 
 def film_starts_shared(got, ref):
-    return shape(got["first"]) == [5, 2] and close(
-        got["first"], got["last"], 1e-5
-    ), "gamma = 1, beta = 0 at the start"
+    return shape(got["first"]) == [5, 2] and close(got["first"], got["last"], 1e-5), _(
+        "gamma = 1, beta = 0 at the start"
+    )
 
 
 def film_shapes(got, ref):
-    return got["shapes"] == ref["shapes"], "four tensors of shape (num_tasks, hidden)"
+    return got["shapes"] == ref["shapes"], _("four tensors of shape (num_tasks, hidden)")
 
 
 def film_routes(got, ref):
@@ -232,7 +234,7 @@ def film_routes(got, ref):
         ok = ok and not close([moved[i] for i in mine], [got["base"][i] for i in mine], 1e-4)
     return (
         ok,
-        "each gamma and beta of every layer must act on its own task's rows, and only on them",
+        _("each gamma and beta of every layer must act on its own task's rows, and only on them"),
     )
 
 
@@ -242,13 +244,13 @@ def uncertainty_value(got, ref):
         and got["trainable"]
         and close(got["value"], ref["value"], 1e-5)
     )
-    return ok, "s starts at 0, is trainable, and the objective follows the formula"
+    return ok, _("s starts at 0, is trainable, and the objective follows the formula")
 
 
 def uncertainty_gradients(got, ref):
-    return close(got["s_grad"], ref["s_grad"]) and close(
-        got["losses_grad"], ref["losses_grad"]
-    ), "the objective's gradients with respect to s and to the losses"
+    return close(got["s_grad"], ref["s_grad"]) and close(got["losses_grad"], ref["losses_grad"]), _(
+        "the objective's gradients with respect to s and to the losses"
+    )
 
 
 def uncertainty_interface(got, ref):
@@ -258,7 +260,7 @@ def uncertainty_interface(got, ref):
         and close(got["applied"], ref["applied"])
         and close(got["theta_grad"], ref["theta_grad"])
     )
-    return ok, "loss_weights() and the training loop's combine() with your method"
+    return ok, _("loss_weights() and the training loop's combine() with your method")
 
 
 def experiment_returns(got, ref):
@@ -266,38 +268,43 @@ def experiment_returns(got, ref):
     ok = set(values) == {"multihead", "film"} and all(
         isinstance(v, float) and 0 < v < MSE_BAND for v in values.values()
     )
-    return ok, f"run_experiment returns both models' mean test MSE (expected below {MSE_BAND})"
+    return ok, _(
+        "run_experiment returns both models' mean test MSE (expected below {MSE_BAND})"
+    ).format(MSE_BAND=MSE_BAND)
 
 
 def experiment_trains(got, ref):
     ok = all(0 < got["independent"][k] < MSE_BAND for k in ("multihead", "film"))
     return (
         ok,
-        f"your models and weighting, trained by the grader, reach a mean test MSE below {MSE_BAND}",
+        _(
+            "your models and weighting, trained by the grader, reach a mean test MSE below "
+            "{MSE_BAND}"
+        ).format(MSE_BAND=MSE_BAND),
     )
 
 
 def mmoe_shape(got, ref):
-    return shape(got["out"]) == [7, 2] and finite(got["out"]) and got["numel"] == ref[
-        "numel"
-    ], "output (B, out_features); 4 experts, 3 gates and 3 towers of the stated sizes"
+    return shape(got["out"]) == [7, 2] and finite(got["out"]) and got["numel"] == ref["numel"], _(
+        "output (B, out_features); 4 experts, 3 gates and 3 towers of the stated sizes"
+    )
 
 
 def mmoe_gates(got, ref):
     sums = [sum(row) for row in got["gates"]] if shape(got["gates"]) == [7, 4] else []
-    return close(sums, [1.0] * 7, 1e-5) and close(
-        got["gates"], got["own_gates"], 1e-5
-    ), "each row's gate is the softmax of its own task's gate"
+    return close(sums, [1.0] * 7, 1e-5) and close(got["gates"], got["own_gates"], 1e-5), _(
+        "each row's gate is the softmax of its own task's gate"
+    )
 
 
 def mmoe_mixes(got, ref):
     return close(got["out"], got["expected"], 1e-5), (
-        "the output is the row's tower applied to the gate-weighted sum of the experts"
+        _("the output is the row's tower applied to the gate-weighted sum of the experts")
     )
 
 
 def mmoe_routes(got, ref):
-    return got["leak"] == 0.0, "a task-0 row must not train another task's gate or tower"
+    return got["leak"] == 0.0, _("a task-0 row must not train another task's gate or tower")
 
 
 def _pairs(result, key):
@@ -318,7 +325,7 @@ def recommender_format(got, ref):
             for key in ("shared-bottom", "mmoe")
         )
     )
-    return ok, "the returned dict: single [2 AUCs], shared-bottom and mmoe {weight: [2 AUCs]}"
+    return ok, _("the returned dict: single [2 AUCs], shared-bottom and mmoe {weight: [2 AUCs]}")
 
 
 def recommender_single(got, ref):
@@ -326,7 +333,9 @@ def recommender_single(got, ref):
     ok = len(mine) == len(theirs) == 2 and all(
         isinstance(a, float) and abs(a - b) <= AUC_TOLERANCE for a, b in zip(mine, theirs)
     )
-    return ok, f"the single-task baselines' AUCs within {AUC_TOLERANCE} of the reference's"
+    return ok, _(
+        "the single-task baselines' AUCs within {AUC_TOLERANCE} of the reference's"
+    ).format(AUC_TOLERANCE=AUC_TOLERANCE)
 
 
 def _near_reference(got, ref, key):
@@ -338,13 +347,17 @@ def _near_reference(got, ref, key):
 
 def recommender_shared_bottom(got, ref):
     return _near_reference(got, ref, "shared-bottom"), (
-        f"the shared bottom's AUCs at like weight 1 within {AUC_TOLERANCE} of the reference's"
+        _(
+            "the shared bottom's AUCs at like weight 1 within {AUC_TOLERANCE} of the reference's"
+        ).format(AUC_TOLERANCE=AUC_TOLERANCE)
     )
 
 
 def recommender_mmoe(got, ref):
     return _near_reference(got, ref, "mmoe"), (
-        f"the MMoE's AUCs at like weight 1 within {AUC_TOLERANCE} of the reference's"
+        _("the MMoE's AUCs at like weight 1 within {AUC_TOLERANCE} of the reference's").format(
+            AUC_TOLERANCE=AUC_TOLERANCE
+        )
     )
 
 
@@ -356,7 +369,9 @@ def recommender_like_weight(got, ref):
         ok = ok and isinstance(untrained, float) and abs(untrained - 0.5) <= CHANCE_BAND
         ok = ok and isinstance(trained, float) and trained > LIKE_AUC
     return ok, (
-        f"like AUC within {CHANCE_BAND} of chance at weight 0 and above {LIKE_AUC} at weight 1"
+        _(
+            "like AUC within {CHANCE_BAND} of chance at weight 0 and above {LIKE_AUC} at weight 1"
+        ).format(CHANCE_BAND=CHANCE_BAND, LIKE_AUC=LIKE_AUC)
     )
 
 

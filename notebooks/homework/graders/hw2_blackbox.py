@@ -6,6 +6,8 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _compare import close, finite, shape  # noqa: E402
 
+from mtml_lib.i18n import translate as _  # noqa: E402 - feedback in the course's language
+
 TRAIN_STEPS = 3000
 ACCURACY_BAND = 0.7  # part 5's text: 1-shot 2-way after 3,000 steps (reference about 0.95)
 TEST_EPISODES = 1000
@@ -100,7 +102,7 @@ def _reference_sample_batch(images, batch_size, num_classes, num_samples, genera
 
     num_all, per_class = images.shape[:2]
     out_images, out_labels = [], []
-    for _ in range(batch_size):
+    for _episode in range(batch_size):
         classes = torch.randperm(num_all, generator=generator)[:num_classes]
         picked = torch.stack(
             [
@@ -193,7 +195,7 @@ def layout_shape(got, ref):
         3,
         3,
         3,
-    ], "(B, K+1, N, 784) and (B, K+1, N, N)"
+    ], _("(B, K+1, N, 784) and (B, K+1, N, N)")
 
 
 def labels_one_hot_in_order(got, ref):
@@ -201,7 +203,7 @@ def labels_one_hot_in_order(got, ref):
     support_order = all(
         row.index(1.0) == n for b in got["labels"] for r in b[:2] for n, row in enumerate(r)
     )
-    return one_hot and support_order, "one-hot labels; support rows in label order"
+    return one_hot and support_order, _("one-hot labels; support rows in label order")
 
 
 def support_consistent(got, ref):
@@ -211,7 +213,7 @@ def support_consistent(got, ref):
         for b in range(40)
         for n in range(3)
     )
-    return ok, "row k holds the k-th support image of every class, in label order"
+    return ok, _("row k holds the k-th support image of every class, in label order")
 
 
 def query_row(got, ref):
@@ -225,48 +227,50 @@ def query_row(got, ref):
         )
     return (
         permuted and shuffled and consistent,
-        "the query row: every class once, in a random order, with its label",
+        _("the query row: every class once, in a random order, with its label"),
     )
 
 
 def mann_shape(got, ref):
-    return shape(got["base"]) == [4, 3, 3, 3] and finite(
-        got["base"]
-    ), "predictions of shape (B, K+1, N, N)"
+    return shape(got["base"]) == [4, 3, 3, 3] and finite(got["base"]), _(
+        "predictions of shape (B, K+1, N, N)"
+    )
 
 
 def mann_size(got, ref):
-    return got["parameters"] == ref["parameters"], "two LSTMs: (784 + N) -> 128 -> N"
+    return got["parameters"] == ref["parameters"], _("two LSTMs: (784 + N) -> 128 -> N")
 
 
 def mann_hides_query_labels(got, ref):
-    return close(
-        got["base"], got["query_changed"], 1e-6
-    ), "the query labels must not reach the model"
+    return close(got["base"], got["query_changed"], 1e-6), _(
+        "the query labels must not reach the model"
+    )
 
 
 def mann_reads_support_labels(got, ref):
     last = lambda x: [episode[-1] for episode in x]  # noqa: E731
-    return not close(
-        last(got["base"]), last(got["support_changed"]), 1e-4
-    ), "the support labels must reach the model"
+    return not close(last(got["base"]), last(got["support_changed"]), 1e-4), _(
+        "the support labels must reach the model"
+    )
 
 
 def loss_value(got, ref):
-    return close(
-        [v[0] for v in got], [v[0] for v in ref], 1e-5
-    ), "the cross-entropy of the query row"
+    return close([v[0] for v in got], [v[0] for v in ref], 1e-5), _(
+        "the cross-entropy of the query row"
+    )
 
 
 def loss_ignores_support(got, ref):
-    return close([v[1] for v in got], [v[0] for v in ref], 1e-5), "only the query row counts"
+    return close([v[1] for v in got], [v[0] for v in ref], 1e-5), _("only the query row counts")
 
 
 def training_reaches_band(got, ref):
     accuracy = got["accuracy"]
     return (
         isinstance(accuracy, float) and ACCURACY_BAND < accuracy <= 1.0,
-        f"1-shot 2-way after {TRAIN_STEPS} steps: test accuracy above {ACCURACY_BAND}",
+        _("1-shot 2-way after {TRAIN_STEPS} steps: test accuracy above {ACCURACY_BAND}").format(
+            TRAIN_STEPS=TRAIN_STEPS, ACCURACY_BAND=ACCURACY_BAND
+        ),
     )
 
 
@@ -276,7 +280,7 @@ def sampled_shape(got, ref):
         sorted(row) == [0.0, 0.0, 1.0] for b in labels for r in b for row in r
     )
     return got["images_shape"] == [40, 3, 3, 784] and one_hot, (
-        "(B, K+1, N, 784) images and one-hot (B, K+1, N, N) labels"
+        _("(B, K+1, N, 784) images and one-hot (B, K+1, N, N) labels")
     )
 
 
@@ -295,7 +299,9 @@ def sampled_classes(got, ref):
         ok &= len({c for c, _ in pairs}) == 3 and len({label for _, label in pairs}) == 3
         ok &= len(pairs) == 3  # one class per label, the same in every row
         ok &= [label for _, label in episode[0]] == [0, 1, 2]
-    return ok, "N different classes per episode; each label names one class; support in label order"
+    return ok, _(
+        "N different classes per episode; each label names one class; support in label order"
+    )
 
 
 def sampled_instances(got, ref):
@@ -303,7 +309,7 @@ def sampled_instances(got, ref):
     for b in got["ids"] if ok else []:
         ids = [int(i) for row in b for i in row]
         ok &= len(set(ids)) == len(ids)
-    return ok, "a class's K + 1 images are different instances"
+    return ok, _("a class's K + 1 images are different instances")
 
 
 def sampled_query(got, ref):
@@ -314,24 +320,24 @@ def sampled_query(got, ref):
     )
     ok = bool(orders) and all(sorted(o) == [0, 1, 2] for o in orders)
     return ok and len({tuple(o) for o in orders}) > 1, (
-        "the query row holds every class once, in an order that varies across episodes"
+        _("the query row holds every class once, in an order that varies across episodes")
     )
 
 
 def evaluate_mean(got, ref):
     return isinstance(got["mean"], float) and close(got["mean"], ref["mean"], 1e-6), (
-        "the mean of the per-episode query accuracies"
+        _("the mean of the per-episode query accuracies")
     )
 
 
 def evaluate_half_width(got, ref):
     return isinstance(got["half"], float) and close(got["half"], ref["half"], 1e-6), (
-        "the half-width 1.96 * std / sqrt(episodes) of the per-episode accuracies"
+        _("the half-width 1.96 * std / sqrt(episodes) of the per-episode accuracies")
     )
 
 
 def evaluate_without_gradients(got, ref):
-    return got["calls"] > 0 and not got["grad_seen"], "predict with gradients off"
+    return got["calls"] > 0 and not got["grad_seen"], _("predict with gradients off")
 
 
 CHECKS = {
