@@ -60,10 +60,10 @@ def _free_port() -> int:
 class Lab:
     """A JupyterLab server started by ``make lab`` and the REST calls the test needs."""
 
-    def __init__(self, tmp: pathlib.Path):
+    def __init__(self, tmp: pathlib.Path, edition: str = "en"):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.workbook = tmp / "student"
+        self.workbook = tmp / ("student" if edition == "en" else f"student-{edition}")
         settings = tmp / "lab-settings" / "@jupyterlab" / "notebook-extension"
         settings.mkdir(parents=True)
         # Every cell stays in the page, so that every output can be inspected (JupyterLab otherwise
@@ -95,6 +95,7 @@ class Lab:
                 "-o",
                 f"{venv}/.installed",
                 "lab",
+                f"EDITION={edition}",
                 f"VENV={venv}",
                 f"STUDENT={self.workbook}",
                 f"PORT={self.port}",
@@ -431,3 +432,70 @@ def test_homework_release_opens_and_its_first_cells_run(browser, lab, assignment
     finally:
         page.close()
         lab.delete_sessions()
+
+
+# --- the Korean edition -----------------------------------------------------------------------
+
+HANGUL_FONTS = """() => {
+  const heading = window.jupyterapp.shell.currentWidget.node.querySelector('.jp-MarkdownOutput h1');
+  return heading ? heading.textContent : null;
+}"""
+
+
+def _hangul_families() -> set[str]:
+    """The font families this machine has that cover Korean (fontconfig's view)."""
+    try:
+        listed = subprocess.run(
+            ["fc-list", ":lang=ko", "family"], capture_output=True, text=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return set()
+    return {name.strip() for line in listed.splitlines() for name in line.split(",")}
+
+
+@pytest.fixture(scope="module")
+def lab_ko(browser, tmp_path_factory):
+    server = Lab(tmp_path_factory.mktemp("lab-ko"), edition="ko")  # `make lab EDITION=ko`
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    yield server
+    server.close()
+
+
+def test_the_korean_edition_renders_hangul_and_runs(browser, lab_ko):
+    """Notebook 01 of the Korean edition: its prose is drawn with a font that has Hangul (the
+    fonts Chromium used for the title, asked through the DevTools protocol), and its cells run,
+    the self-checks answering in Korean."""
+    families = _hangul_families()
+    assert families, "no font with Hangul on this machine (apt-get install fonts-noto-cjk)"
+    page, page_errors = _open(browser, lab_ko, "01_tasks.ipynb")
+    try:
+        title = page.evaluate(HANGUL_FONTS)
+        assert title and "태스크" in title, title
+        devtools = page.context.new_cdp_session(page)
+        devtools.send("DOM.enable")
+        devtools.send("CSS.enable")
+        root = devtools.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+        node = devtools.send(
+            "DOM.querySelector", {"nodeId": root, "selector": ".jp-MarkdownOutput h1"}
+        )["nodeId"]
+        used = devtools.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        hangul = [f for f in used if f["familyName"] in families and f["glyphCount"] > 0]
+        assert hangul, f"the title's Hangul was drawn with {used}, none of them a Korean font"
+        page.screenshot(path=str(ARTIFACTS / "ko-01_tasks.png"))
+
+        _run(page, "notebook:run-all-cells", RUN_TIMEOUT_S)
+        outputs = page.evaluate(OUTPUTS)
+        assert outputs["executed"] == outputs["code"] > 0 and outputs["errors"] == [], outputs
+        printed = page.evaluate(
+            IN_KERNEL, "from mtml_lib.i18n import get_language\nprint(get_language())"
+        )
+        assert printed.strip() == "ko"
+        text = page.locator(".jp-OutputArea-output").all_inner_texts()
+        verdicts = [t for t in text if t.startswith("[")]
+        assert any("[아직]" in t for t in verdicts) and not any("[not yet]" in t for t in verdicts)
+        page.screenshot(path=str(ARTIFACTS / "ko-01_tasks-run.png"), full_page=False)
+        assert page_errors == [], f"JavaScript errors in the page: {page_errors}"
+        print(f"Korean edition: the title drawn with {[f['familyName'] for f in hangul]}")
+    finally:
+        page.close()
+        lab_ko.delete_sessions()

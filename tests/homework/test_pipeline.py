@@ -9,6 +9,7 @@ nbgrader, as asserted here too), and one that looks for the hidden tests on disk
 import hashlib
 import json
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -169,9 +170,8 @@ def test_hidden_tests_are_not_on_the_students_disk(course, tmp_path):
 # --- HW1: every kind of submission ----------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def hw1_scores(course, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hw1_submissions")
+def hw1_answers(course):
+    """The instructor's answers to HW1, and plausible wrong ones."""
     right = full_solution(course, HW1)
     wrong = {
         "multihead": right["multihead"],
@@ -193,6 +193,13 @@ def hw1_scores(course, tmp_path_factory):
             right["mmoe"], "return torch.softmax(mine, dim=-1)", "return mine  # no softmax"
         ),
     }
+    return right, wrong
+
+
+@pytest.fixture(scope="module")
+def hw1_scores(course, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hw1_submissions")
+    right, wrong = hw1_answers(course)
     submission(course, HW1, "solution", folder, right)
     submission(course, HW1, "blank", folder)
     submission(course, HW1, "wrong", folder, wrong)
@@ -478,6 +485,22 @@ def test_hw2_scores_are_exact(course, tmp_path):
 # --- the student workbook -------------------------------------------------------------------
 
 
+def run_notebook(path):
+    """Run a notebook of the student workbook top to bottom; what its code cells printed."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=300,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    return "".join(
+        o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+    )
+
+
 def test_the_student_workbook(course, tmp_path):
     out = homework.build_workbook(tmp_path / "student", course=course)
     labs = sorted(out.glob("0*.ipynb"))
@@ -494,16 +517,81 @@ def test_the_student_workbook(course, tmp_path):
         out / "homework" / HW2 / f"{HW2}.ipynb"
     ).exists()
     # A student running notebook 01's exercises before doing them is told so, not shown a crash.
-    from nbclient import NotebookClient
-
-    notebook = nbformat.read(labs[0], as_version=4)
-    NotebookClient(
-        notebook, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(out)}}
-    ).execute()
-    printed = "".join(
-        o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs
-    )
-    # execute() raised on no cell
+    printed = run_notebook(labs[0])  # execute() raises on a cell that raises
     # the prediction and the three exercises
     assert printed.count("[not yet]") == 4 and "[wrong]" not in printed
     assert "Traceback" not in printed
+
+
+# --- the Korean edition: the same pipeline in the other language ---------------------------
+
+HANGUL = re.compile("[\uac00-\ud7a3]")
+
+
+@pytest.fixture(scope="module")
+def course_ko(tmp_path_factory):
+    """The Korean edition's course folder, written by `mtml edition --lang ko`."""
+    target = tmp_path_factory.mktemp("course_ko") / "homework"
+    subprocess.run(
+        [sys.executable, "-m", "mtml_lib.cli", "--course", str(ROOT / "notebooks" / "homework")]
+        + ["edition", "--lang", "ko", "--out", str(target)],
+        check=True,
+        capture_output=True,
+    )
+    assert homework.course_language(target) == "ko"
+    for assignment in (HW1, HW2):
+        homework.release(target, assignment, quiet=True)
+    return target
+
+
+@pytest.mark.parametrize("assignment", [HW1, HW2])
+def test_the_korean_release_is_the_english_one_in_korean(course, course_ko, assignment):
+    english, korean = (
+        nbformat.read(c / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+        for c in (course, course_ko)
+    )
+    ids = [
+        [c.metadata.get("nbgrader", {}).get("grade_id") for c in n.cells] for n in (english, korean)
+    ]
+    assert ids[0] == ids[1] and len(english.cells) == len(korean.cells)
+    for en, ko in zip(english.cells, korean.cells):
+        assert "mtml" not in en.metadata and "mtml" not in ko.metadata  # no twins released
+        if en.cell_type == "markdown":
+            assert HANGUL.search(ko.source) and not HANGUL.search(en.source)
+        else:
+            assert ko.source == en.source.replace('LANGUAGE = "en"', 'LANGUAGE = "ko"')
+    text = (course_ko / "release" / assignment / f"{assignment}.ipynb").read_text()
+    assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+
+
+def test_the_korean_edition_grades_the_same_and_gives_feedback_in_korean(course_ko, tmp_path):
+    right, wrong = hw1_answers(course_ko)
+    submission(course_ko, HW1, "solution", tmp_path, right)
+    submission(course_ko, HW1, "blank", tmp_path)
+    submission(course_ko, HW1, "wrong", tmp_path, wrong)
+    homework.collect(course_ko, HW1, tmp_path)
+    trusted = homework.autograde(course_ko, HW1, cell_timeout=15, probe_timeout=60, jobs=2)
+    assert trusted == {s: EXPECTED_HW1[s] for s in ("solution", "blank", "wrong")}
+    homework.feedback(course_ko, HW1)
+    html = (course_ko / "feedback" / "wrong" / HW1 / f"{HW1}.html").read_text()
+    assert "[채점] 2 / 3점" in html
+    assert "실패: 모든 층의 각 gamma와 beta는 자기 태스크의 행에만 작용해야 합니다" in html
+    assert "파트 2 · FiLM으로 컨디셔닝한 모델" in html  # the locked text, as released
+    assert "[graded]" not in html and "failed:" not in html
+
+
+def test_the_korean_student_workbook(tmp_path):
+    out = homework.build_workbook(tmp_path / "student-ko", language="ko")
+    labs = sorted(out.glob("0*.ipynb"))
+    assert len(labs) == 6 and "한국어판" in (out / "README.md").read_text()
+    for lab in labs:
+        notebook = nbformat.read(lab, as_version=4)
+        prose = [c.source for c in notebook.cells if c.cell_type == "markdown"]
+        assert sum(bool(HANGUL.search(p)) for p in prose) >= 0.9 * len(prose)
+        assert 'LANGUAGE = "ko"' in notebook.cells[1].source
+    release = out / "homework" / HW2 / f"{HW2}.ipynb"
+    assert "블랙박스 메타러닝" in release.read_text()
+    # A Korean student running notebook 01's exercises before doing them is told so in Korean.
+    printed = run_notebook(labs[0])  # execute() raises on a cell that raises
+    assert printed.count("[아직]") == 4 and "[not yet]" not in printed
+    assert "예측한 뒤 실행하기: 크기가 같은 두 모델이" in printed
