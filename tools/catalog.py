@@ -1,30 +1,41 @@
-"""Keep the message catalogs in step with the code.
+"""Keep the message catalogs in step with the code, with Babel (pybabel's extract, update and
+compile, in one command).
 
-    python tools/catalog.py            # add new messages to every catalog, list unused ones
+    python tools/catalog.py            # extract, update every catalog, compile the .mo files
     python tools/catalog.py --check    # only report (exit 1 when a catalog is behind)
 
-Messages are found by :func:`mtml_lib.i18n.catalog.extract` in the library and the homework
-graders. A new message gets an empty translation (the tests then fail until it is translated);
-an unused one is listed and kept until it is deleted by hand, since a message may move.
+A message is the first argument, a string literal, of a call to ``_`` (modules import
+``mtml_lib.i18n.translate`` under that name), ``translate`` or ``N_`` (marked for the catalog,
+translated where it is shown), in the library and the homework graders. A new message gets an
+empty translation, which the tests reject until it is translated; a message no code uses any more
+is dropped from the catalog (Babel keeps it as an obsolete ``#~`` entry).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import io
 import pathlib
 import sys
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_file
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mtml_lib.i18n import LANGUAGES, read_po  # noqa: E402
-from mtml_lib.i18n.catalog import extract, write_po  # noqa: E402
+from mtml_lib.i18n import DOMAIN, LANGUAGES, LOCALE_DIR  # noqa: E402
 
+KEYWORDS = {"_": None, "translate": None, "N_": None}
+FIXED_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 HEADER = (
     "# {language} catalog of mtml-workbook: what the workbook says to a student (self-checks,\n"
     "# predictions, widget labels, homework feedback). msgid: the English text in the code;\n"
     "# msgstr: its translation, every {{placeholder}} kept. Kept in step by tools/catalog.py.\n"
-    "# Register: the lecture notes' Korean sentences, keeping the field's English terms.\n"
+    "# Register: the lecture notes' Korean sentences, keeping the field's English terms."
 )
 
 
@@ -34,30 +45,77 @@ def sources() -> list[pathlib.Path]:
     )
 
 
+def template() -> Catalog:
+    """Every marked message of the code, with where it is used."""
+    catalog = Catalog(domain=DOMAIN, project="mtml-workbook", charset="utf-8")
+    for path in sources():
+        where = path.relative_to(ROOT).as_posix()
+        for lineno, message, _comments, _context in extract_from_file(
+            "python", str(path), keywords=KEYWORDS
+        ):
+            catalog.add(message, locations=[(where, lineno)])
+    return catalog
+
+
+def po_path(language: str) -> pathlib.Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def load(language: str) -> Catalog:
+    with po_path(language).open("rb") as file:
+        return read_po(file, locale=language, domain=DOMAIN)
+
+
+def compiled(catalog: Catalog) -> bytes:
+    """The .mo file of a catalog (translated, non-fuzzy entries), as gettext reads it; the same
+    bytes for the same catalog (no dates in its header)."""
+    catalog.project, catalog.version = "mtml-workbook", ""
+    catalog.creation_date = catalog.revision_date = FIXED_DATE
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
+
+
+def save(language: str, catalog: Catalog) -> None:
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=100, include_lineno=False, omit_header=True)
+    text = HEADER.format(language=language) + "\n" + _header_entry(language) + "\n"
+    po_path(language).write_text(text + buffer.getvalue().decode("utf-8"), encoding="utf-8")
+    po_path(language).with_suffix(".mo").write_bytes(compiled(load(language)))
+
+
+def _header_entry(language: str) -> str:
+    return (
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+        f'"Language: {language}\\n"\n'
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="report only")
     args = parser.parse_args()
-    messages = extract(sources(), ROOT)
+    messages = template()
     behind = False
     for language in LANGUAGES:
-        path = ROOT / "mtml_lib" / "i18n" / f"{language}.po"
-        if language == "en":
+        if language == "en":  # the code's own text
             continue
-        known = read_po(path) if path.exists() else {}
-        missing = [m for m in messages if not known.get(m)]
-        unused = [m for m in known if m not in messages]
+        catalog = load(language)
+        unused = [m.id for m in catalog if m.id and m.id not in messages]
+        catalog.update(messages, no_fuzzy_matching=True)
+        missing = [m.id for m in catalog if m.id and not m.string]
         print(
-            f"{path.name}: {len(messages)} messages, {len(missing)} untranslated, "
-            f"{len(unused)} unused"
+            f"{po_path(language).relative_to(ROOT)}: {len(messages)} messages, "
+            f"{len(missing)} untranslated, {len(unused)} no longer used"
         )
-        for message in unused:
-            print(f"  unused: {message[:70]!r}")
-        behind = behind or bool(missing)
+        for message in missing + unused:
+            print(f"  {'unused' if message in unused else 'untranslated'}: {message[:70]!r}")
+        mo = po_path(language).with_suffix(".mo")
+        stale = not mo.exists() or compiled(catalog) != mo.read_bytes()
+        behind = behind or bool(missing or unused) or stale
         if not args.check:
-            entries = [(m, known.get(m, ""), where) for m, where in messages.items()]
-            entries += [(m, known[m], []) for m in unused]
-            write_po(path, language, HEADER.format(language=language), entries)
+            catalog.obsolete.clear()
+            save(language, catalog)
     sys.exit(1 if args.check and behind else 0)
 
 

@@ -1,10 +1,12 @@
 r"""The editions' languages: message catalogs for what the workbook says to a student.
 
 Feedback (self-checks, predictions), widget labels and homework feedback are written in English in
-the code and looked up in a catalog of the edition's language through Python's :mod:`gettext`
-interface. A catalog is a ``.po`` file beside this module (``ko.po``): ``msgid`` the English text,
-``msgstr`` its translation; ``{name}`` placeholders are filled after the lookup, so a translation
-may reorder them. A message missing from a catalog falls back to English.
+the code and looked up with Python's :mod:`gettext` in the catalog of the edition's language:
+``locale/<language>/LC_MESSAGES/mtml.po`` beside this module (``msgid`` the English text,
+``msgstr`` its translation), compiled to the ``mtml.mo`` gettext reads (``python
+tools/catalog.py`` extracts the messages from the code and compiles the catalogs with Babel; the
+tests check that the compiled catalog is current). ``{name}`` placeholders are filled after the
+lookup, so a translation may reorder them. A message missing from a catalog falls back to English.
 
 The language is chosen once per kernel: ``set_language("ko")`` (an edition's notebooks do it in
 their parameters cell), or the environment variable ``MTML_LANG``.
@@ -25,7 +27,6 @@ import functools
 import gettext
 import os
 import pathlib
-import re
 
 __all__ = [
     "LANGUAGES",
@@ -33,13 +34,13 @@ __all__ = [
     "check_language",
     "get_language",
     "language",
-    "read_po",
     "set_language",
     "translate",
 ]
 
 LANGUAGES = ("en", "ko")
-_HERE = pathlib.Path(__file__).parent
+DOMAIN = "mtml"
+LOCALE_DIR = pathlib.Path(__file__).parent / "locale"
 _state = {"language": None}
 
 
@@ -79,60 +80,10 @@ def get_language() -> str:
     return _state["language"]
 
 
-_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
-
-
-def _unquote(text: str, where: str) -> str:
-    if not (len(text) >= 2 and text[0] == '"' and text[-1] == '"'):
-        raise ValueError(f"{where}: expected a quoted string; got {text!r}.")
-    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), text[1:-1])
-
-
-def read_po(path: str | os.PathLike) -> dict[str, str]:
-    """The translated entries of a ``.po`` file, ``{msgid: msgstr}`` (the header and untranslated
-    entries left out). Handles comments, multi-line strings and the usual escapes."""
-    entries: dict[str, str] = {}
-    current: dict[str, str] = {}
-    key = None
-
-    def flush() -> None:
-        if current.get("msgid") and current.get("msgstr"):
-            entries[current["msgid"]] = current["msgstr"]
-        current.clear()
-
-    for number, line in enumerate(pathlib.Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        line = line.strip()
-        where = f"{path}:{number}"
-        if not line or line.startswith("#"):
-            if not line and current:
-                flush()
-            continue
-        if line.startswith(("msgid ", "msgstr ")):
-            key, _, rest = line.partition(" ")
-            if key == "msgid" and "msgstr" in current:
-                flush()
-            current[key] = _unquote(rest, where)
-        elif line.startswith('"') and key is not None:
-            current[key] += _unquote(line, where)
-        else:
-            raise ValueError(f"{where}: not a line of a .po file: {line!r}.")
-    flush()
-    return entries
-
-
-class _Catalog(gettext.NullTranslations):
-    def __init__(self, entries: dict[str, str]):
-        super().__init__()
-        self._entries = entries
-
-    def gettext(self, message: str) -> str:
-        return self._entries.get(message, message)
-
-
 @functools.cache
 def _catalog(language: str) -> gettext.NullTranslations:
-    path = _HERE / f"{language}.po"
-    return _Catalog(read_po(path)) if path.exists() else gettext.NullTranslations()
+    """The compiled catalog of ``language`` (English: none, every message is its own text)."""
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
 
 
 def translate(message: str) -> str:

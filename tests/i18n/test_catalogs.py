@@ -1,6 +1,8 @@
-"""The message catalogs: parsing, the language switch, and every translation's placeholders."""
+"""The message catalogs: the language switch, every message the code shows in every catalog with
+its placeholders, and the compiled catalogs current."""
 
 import ast
+import importlib.util
 import pathlib
 import re
 import string
@@ -9,32 +11,12 @@ import pytest
 import torch
 
 from mtml_lib import i18n
-from mtml_lib.i18n.catalog import extract
 
 
 @pytest.fixture(autouse=True)
 def english_afterwards():
     yield
     i18n.set_language("en")
-
-
-def test_read_po_handles_comments_multiline_strings_and_escapes(tmp_path):
-    po = tmp_path / "xx.po"
-    po.write_text(
-        '# a comment\nmsgid ""\nmsgstr "header"\n\n'
-        'msgid "one {n}"\nmsgstr "eins {n}"\n\n'
-        'msgid "two"\n"lines\\n"\nmsgstr "zwei"\n"\\"Zeilen\\""\n\n'
-        'msgid "untranslated"\nmsgstr ""\n',
-        encoding="utf-8",
-    )
-    assert i18n.read_po(po) == {"one {n}": "eins {n}", "twolines\n": 'zwei"Zeilen"'}
-
-
-def test_a_broken_line_is_named(tmp_path):
-    po = tmp_path / "xx.po"
-    po.write_text('msgid "a"\nmsgstr b\n', encoding="utf-8")
-    with pytest.raises(ValueError, match=r"xx.po:2: expected a quoted string"):
-        i18n.read_po(po)
 
 
 def test_the_language_switch_and_the_fallback():
@@ -57,36 +39,53 @@ def test_the_environment_chooses_when_nothing_was_set(monkeypatch):
         i18n.get_language()
 
 
-@pytest.mark.parametrize("language", [lang for lang in i18n.LANGUAGES if lang != "en"])
-def test_every_translation_keeps_its_placeholders_and_has_hangul(language):
-    fields = lambda text: sorted(f for _, f, _, _ in string.Formatter().parse(text) if f)  # noqa: E731
-    entries = i18n.read_po(i18n._HERE / f"{language}.po")
-    assert entries
-    for english, translated in entries.items():
-        assert fields(translated) == fields(english), english
-        assert re.search("[\uac00-\ud7a3]", translated), english
-
-
-# --- every message the code shows is in every catalog ------------------------------------------
+# --- the catalogs: complete, compiled, every placeholder kept ----------------------------------
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 GRADERS = sorted((ROOT / "notebooks" / "homework" / "graders").glob("hw*.py"))
+TRANSLATED = [lang for lang in i18n.LANGUAGES if lang != "en"]
 
 
-def marked_messages():
-    paths = sorted((ROOT / "mtml_lib").rglob("*.py")) + GRADERS
-    return extract(paths, ROOT)
+def _tool():
+    """tools/catalog.py: Babel's extraction, the catalogs as Babel reads them, compilation."""
+    spec = importlib.util.spec_from_file_location("catalog_tool", ROOT / "tools" / "catalog.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-@pytest.mark.parametrize("language", [lang for lang in i18n.LANGUAGES if lang != "en"])
+catalog_tool = _tool()
+
+
+def fields(text):
+    return sorted(f for _, f, _, _ in string.Formatter().parse(text) if f is not None)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_translation_keeps_its_placeholders_and_has_hangul(language):
+    entries = [m for m in catalog_tool.load(language) if m.id]
+    assert entries
+    for message in entries:
+        assert message.string and not message.fuzzy, message.id
+        assert fields(message.string) == fields(message.id), message.id
+        assert re.search("[\uac00-\ud7a3]", message.string), message.id
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
 def test_the_catalog_holds_every_marked_message_and_nothing_else(language):
-    entries = i18n.read_po(i18n._HERE / f"{language}.po")
-    messages = marked_messages()
-    assert len(messages) > 150  # hints, questions, widget labels, homework feedback
-    missing = [m for m in messages if m not in entries]
-    unused = [m for m in entries if m not in messages]
-    assert not missing, f"untranslated (python tools/catalog.py adds them): {missing[:5]}"
+    marked = {m.id for m in catalog_tool.template() if m.id}
+    assert len(marked) > 150  # hints, questions, widget labels, homework feedback
+    held = {m.id for m in catalog_tool.load(language) if m.id}
+    missing, unused = sorted(marked - held), sorted(held - marked)
+    assert not missing, f"not in the catalog (python tools/catalog.py adds them): {missing[:5]}"
     assert not unused, f"in the catalog but used nowhere: {unused[:5]}"
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_gettext_reads_the_current_compilation_of_the_catalog(language):
+    """The .mo file gettext loads is the .po file compiled (python tools/catalog.py)."""
+    compiled = catalog_tool.compiled(catalog_tool.load(language))
+    assert compiled == catalog_tool.po_path(language).with_suffix(".mo").read_bytes()
 
 
 def _is_marked(node) -> bool:
