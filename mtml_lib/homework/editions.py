@@ -2,9 +2,10 @@
 
 A course folder's language is in ``edition.json`` beside its ``nbgrader_config.py``
 (``{"language": "ko"}``; none: English). The course's nbgrader configuration runs
-:class:`SelectEdition` first when it generates an assignment, so the release (and the gradebook's
-copy of every locked cell) holds that edition's text, and the feedback of ``mtml autograde``
-speaks it. :func:`edition_course` writes the course folder of an edition from the source course.
+:class:`mtml_lib.homework.nbgrader_edition.SelectEdition` first when it generates an assignment,
+so the release (and the gradebook's copy of every locked cell) holds that edition's text, and the
+feedback of ``mtml autograde`` speaks it. :func:`edition_course` writes the course folder of an
+edition from the source course.
 """
 
 from __future__ import annotations
@@ -14,14 +15,9 @@ import os
 import pathlib
 import shutil
 
-import nbformat
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
-
 from ..i18n import check_language
-from ..i18n.editions import select_edition
 
-__all__ = ["SelectEdition", "course_language", "edition_course", "generate_preprocessors"]
+__all__ = ["course_language", "edition_course"]
 
 EDITION_FILE = "edition.json"
 
@@ -32,24 +28,6 @@ def course_language(course: str | os.PathLike) -> str:
     if not path.exists():
         return "en"
     return check_language(json.loads(path.read_text())["language"], f"{path}: language")
-
-
-class SelectEdition(NbGraderPreprocessor):
-    """nbgrader preprocessor: the notebook in the course's language (twins resolved, dropped)."""
-
-    language = Unicode("en", help="the edition's language (mtml_lib.i18n.LANGUAGES)").tag(
-        config=True
-    )
-
-    def preprocess(self, nb, resources):
-        return nbformat.from_dict(select_edition(nb, self.language)), resources
-
-
-def generate_preprocessors() -> list:
-    """nbgrader's assignment preprocessors with :class:`SelectEdition` first."""
-    from nbgrader.converters.generate_assignment import GenerateAssignment
-
-    return [SelectEdition, *GenerateAssignment.class_traits()["preprocessors"].default()]
 
 
 def edition_course(

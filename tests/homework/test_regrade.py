@@ -1,6 +1,8 @@
 """The trusted side's scoring: checks, partial credit and the feedback a student reads."""
 
 import json
+import subprocess
+import sys
 import types
 
 from mtml_lib.homework.regrade import score, well_formed
@@ -55,3 +57,16 @@ def test_forged_probe_output_is_reduced_to_what_scoring_reads():
     parts = score(SPEC, data, REFERENCE)  # the trusted side does not trip over it
     assert parts["double"].points == 0 and parts["layout"].points == 0
     assert well_formed(b"not json")["crashed"] is True
+
+
+def test_the_untrusted_side_loads_no_notebook_tooling():
+    """Every sandboxed run starts the untrusted side under a CPU-time limit: it must not pay for
+    importing nbgrader (about 3 s of CPU) or nbformat, which only the instructor's side uses."""
+    code = (
+        "import sys, mtml_lib.homework.untrusted\n"
+        "print(sorted(m for m in ('nbgrader', 'nbformat', 'traitlets') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

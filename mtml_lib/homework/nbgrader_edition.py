@@ -1,0 +1,33 @@
+"""nbgrader's side of the editions: the preprocessor that gives a release its course's language.
+
+Imported by the course's ``nbgrader_config.py`` only, inside nbgrader's process: the rest of
+:mod:`mtml_lib.homework` (the grading sandbox's processes included) never loads nbgrader for it.
+"""
+
+from __future__ import annotations
+
+import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+from ..i18n.editions import select_edition
+
+__all__ = ["SelectEdition", "generate_preprocessors"]
+
+
+class SelectEdition(NbGraderPreprocessor):
+    """nbgrader preprocessor: the notebook in the course's language (twins resolved, dropped)."""
+
+    language = Unicode("en", help="the edition's language (mtml_lib.i18n.LANGUAGES)").tag(
+        config=True
+    )
+
+    def preprocess(self, nb, resources):
+        return nbformat.from_dict(select_edition(nb, self.language)), resources
+
+
+def generate_preprocessors() -> list:
+    """nbgrader's assignment preprocessors with :class:`SelectEdition` first."""
+    from nbgrader.converters.generate_assignment import GenerateAssignment
+
+    return [SelectEdition, *GenerateAssignment.class_traits()["preprocessors"].default()]
