@@ -24,7 +24,7 @@ import nbformat
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mtml_lib.i18n.editions import KEY, make_twin, source_hash, twins  # noqa: E402
+from mtml_lib.i18n.editions import KEY, is_current, make_twin, source_hash, twins  # noqa: E402
 
 _HEAD = re.compile(r"^=== (\d+)\s*$", re.MULTILINE)
 
@@ -40,9 +40,7 @@ def _state(notebook, language):
     rows = []
     for ordinal, (index, group) in enumerate(twins(notebook)):
         twin = group.get(language)
-        current = twin is not None and notebook.cells[twin].metadata[KEY].get(
-            "source_hash"
-        ) == source_hash(notebook.cells[index].source)
+        current = twin is not None and is_current(notebook.cells, index, twin)
         rows.append((ordinal, index, twin, current))
     return rows
 

@@ -28,6 +28,7 @@ __all__ = [
     "KEY",
     "TRANSLATED",
     "language_line",
+    "is_current",
     "make_twin",
     "problems",
     "select_edition",
@@ -82,6 +83,11 @@ def twins(notebook) -> list[tuple[int, dict[str, int]]]:
     return found
 
 
+def is_current(cells, index: int, twin: int) -> bool:
+    """Does the twin at ``twin`` translate the English cell at ``index`` as it is now?"""
+    return cells[twin]["metadata"][KEY].get("source_hash") == source_hash(_text(cells[index]))
+
+
 def problems(notebook, languages: tuple[str, ...] = TRANSLATED) -> list[str]:
     """What keeps the notebook's editions from being complete and current: missing, stale,
     orphan or duplicate twins, and code cells without the one language line."""
@@ -96,11 +102,10 @@ def problems(notebook, languages: tuple[str, ...] = TRANSLATED) -> list[str]:
         if language is not None and cell["cell_type"] != "markdown":
             issues.append(f"cell {index}: a {cell['cell_type']} cell marked as a twin")
     for index, group in found:
-        expected = source_hash(_text(cells[index]))
         for language in languages:
             if language not in group:
                 issues.append(f"cell {index}: no {language!r} twin")
-            elif cells[group[language]]["metadata"][KEY].get("source_hash") != expected:
+            elif not is_current(cells, index, group[language]):
                 issues.append(
                     f"cell {group[language]}: the {language!r} twin of cell {index} is stale "
                     "(the English cell changed since it was translated)"
@@ -127,9 +132,7 @@ def select_edition(notebook, language: str, *, strict: bool = True):
     cells = edition["cells"]
     if language != "en":
         for index, group in twins(edition):
-            stale = language in group and cells[group[language]]["metadata"][KEY].get(
-                "source_hash"
-            ) != source_hash(_text(cells[index]))
+            stale = language in group and not is_current(cells, index, group[language])
             if strict and (language not in group or stale):
                 what = "is stale" if stale else "is missing"
                 raise ValueError(
