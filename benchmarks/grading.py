@@ -17,9 +17,10 @@ import time
 
 import nbformat
 
-from mtml_lib import homework
-from mtml_lib.homework import pipeline
-from mtml_lib.homework.regrade import load_spec
+from mtml_lib import course as homework
+from mtml_lib.course import pipeline
+from mtml_lib.grading.regrade import load_spec
+from mtml_lib.grading.sandbox import Limits
 
 from ._timing import print_table
 
@@ -70,11 +71,11 @@ def main(device: str = "auto") -> dict[str, dict[str, float]]:
     for assignment in ASSIGNMENTS:
         with tempfile.TemporaryDirectory(prefix="mtml-bench-grading-") as tmp:
             base = pathlib.Path(tmp) / "base"
-            shutil.copytree(pipeline.find_course(), base, ignore=shutil.ignore_patterns(*IGNORE))
+            shutil.copytree(homework.find_course(), base, ignore=shutil.ignore_patterns(*IGNORE))
             homework.release(base, assignment, quiet=True)
             grader = base / "graders" / f"{assignment}.py"
             spec = load_spec(grader)
-            with pipeline._sandbox_for(spec, homework.Limits(), 1, base) as box:
+            with pipeline._sandbox_for(spec, Limits(), 1, base) as box:
                 pipeline._reference(base, assignment, grader, box)  # cached, untimed
             notebook = _solution(base, assignment)
             for name, settings in SETTINGS.items():

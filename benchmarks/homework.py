@@ -18,7 +18,7 @@ import time
 import nbformat
 from nbclient import NotebookClient
 
-from mtml_lib.homework import pipeline
+from mtml_lib.course import find_course
 
 from ._timing import print_table
 
@@ -51,7 +51,7 @@ def main(device: str = "auto") -> dict[str, float]:
     del device  # the homework states CPU times
     totals = {}
     for assignment in ASSIGNMENTS:
-        source = pipeline.find_course() / "source" / assignment
+        source = find_course() / "source" / assignment
         with tempfile.TemporaryDirectory(prefix="mtml-bench-homework-") as tmp:
             copy = pathlib.Path(tmp) / assignment
             shutil.copytree(source, copy)

@@ -19,7 +19,7 @@ Example:
     'EqualWeighting'
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from .device import get_device
 from .metrics import confidence_interval, delta_m, gradient_cosine, task_affinity

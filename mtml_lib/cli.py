@@ -1,13 +1,23 @@
-"""The ``mtml`` command: a thin layer over :mod:`mtml_lib.homework` and :mod:`mtml_lib.runs`.
+"""The ``mtml`` command: a thin layer over :mod:`mtml_lib.course` and :mod:`mtml_lib.runs`.
 
+For students (inside a handout, or the student workbook of a checkout):
+
+    mtml selftest                   does everything the labs need work here?
+    mtml check HW [--student ID]    run homework HW as the grader will; write HW-ID.zip to upload
+    mtml update NEW.zip             apply a newer handout; edited files are kept
+
+For instructors (in the workbook's checkout; notebooks/ and notebooks/homework by default):
+
+    mtml handout --lang en|ko --out DIR
+                                    the student handout of an edition (one .zip)
     mtml workbook [--lang en|ko] [--out student]
-                                    the student workbook from notebooks/ in that edition's
-                                    language (keeps existing files)
+                                    the student workbook (notebooks only), updated in place
     mtml edition --lang ko --out DIR
                                     the course folder of an edition: release, grade and give
                                     feedback in that language with --course DIR
     mtml release HW                 nbgrader: the student version of homework HW
-    mtml collect HW FOLDER          copy FOLDER/<student>/*.ipynb or FOLDER/<student>.zip
+    mtml collect HW FOLDER          copy FOLDER/<student>/*.ipynb, FOLDER/<student>.zip or
+                                    FOLDER/HW-<student>.zip (what `mtml check` writes)
     mtml autograde HW [--jobs N]    nbgrader autograde, then the trusted re-grade of every part,
                                     each submission in the bubblewrap sandbox (--no-sandbox:
                                     unsafe, for a throwaway container only)
@@ -16,8 +26,8 @@
     mtml train CONFIG               a meta-training or multi-task run from a TOML config (under
                                     torchrun: data-parallel)
 
-The course folder (nbgrader's) is ``notebooks/homework`` of the workbook; ``--course``
-or ``MTML_COURSE`` point elsewhere.
+The course folder (nbgrader's) is ``--course``, else ``MTML_COURSE``, else
+``notebooks/homework`` under the working folder.
 """
 
 from __future__ import annotations
@@ -30,29 +40,38 @@ from .i18n import LANGUAGES
 __all__ = ["main"]
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="mtml",
-        description="The student workbook, the homework pipeline on nbgrader, and training runs "
-        "from TOML configs.",
-    )
-    parser.add_argument("--course", help="the nbgrader course folder (default: notebooks/homework)")
-    commands = parser.add_subparsers(dest="command", required=True)
-    workbook = commands.add_parser("workbook", help="build the student workbook")
-    workbook.add_argument("--out", default="student")
+def _student_commands(commands) -> None:
+    selftest = commands.add_parser("selftest", help="check that the labs can run here")
+    selftest.add_argument("--release", help="the workbook's folder (default: the working one)")
+    check = commands.add_parser("check", help="check a homework before submitting it")
+    check.add_argument("assignment")
+    check.add_argument("--student", help="your id as the course knows it (default: your login)")
+    check.add_argument("--release", help="the workbook's folder (default: the working one)")
+    check.add_argument("--out", help="where the upload goes (default: the workbook's folder)")
+    update = commands.add_parser("update", help="apply a newer handout over this folder")
+    update.add_argument("archive")
+    update.add_argument("--into", help="the folder to update (default: the one holding this one)")
+
+
+def _instructor_commands(commands) -> None:
+    for name, text in (("workbook", "build the student workbook"), ("handout", "build a handout")):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--source", default="notebooks", help="the instructor notebooks")
+        sub.add_argument("--released", help="the release date, YYYY-MM-DD (default: today)")
+    commands.choices["workbook"].add_argument("--out", default="student")
+    handout = commands.choices["handout"]
+    handout.add_argument("--out", default="dist", help="the folder of the archive")
+    handout.add_argument("--project", default=".", help="the checkout that holds the library")
     edition = commands.add_parser("edition", help="write the course folder of an edition")
     edition.add_argument("--out", required=True)
-    for sub in (workbook, edition):
+    for sub in (commands.choices["workbook"], handout, edition):
         sub.add_argument(
             "--lang", choices=LANGUAGES, default="en", help="the edition's language (default en)"
         )
     for name in ("release", "autograde", "feedback"):
-        sub = commands.add_parser(name, help=f"{name} a homework")
-        sub.add_argument("assignment")
+        commands.add_parser(name, help=f"{name} a homework").add_argument("assignment")
     autograde = commands.choices["autograde"]
-    autograde.add_argument(
-        "--student", action="append", help="grade only this student (repeatable)"
-    )
+    autograde.add_argument("--student", action="append", help="grade only this student")
     autograde.add_argument("--cell-timeout", type=int, default=30)
     autograde.add_argument("--probe-timeout", type=int, default=120)
     autograde.add_argument(
@@ -73,14 +92,25 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("grades", help="export the grade table (CSV)").add_argument(
         "--out", default="grades.csv"
     )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mtml",
+        description="The student workbook and its checks, the course on nbgrader, and training "
+        "runs from TOML configs.",
+    )
+    parser.add_argument("--course", help="the nbgrader course folder (default: notebooks/homework)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    _student_commands(commands)
+    _instructor_commands(commands)
     train = commands.add_parser(
         "train",
         help="meta-train or multi-task train from a TOML config (data-parallel under torchrun)",
         description="Meta-train a black-box learner ([learner]; see mtml_lib.runs.meta) or train a "
-        "multi-task "
-        "model ([tasks], [model], [weighting]; see mtml_lib.runs.multitask) from a TOML config; "
-        "under "
-        "`torchrun --nproc_per_node=N --no-python mtml train CONFIG` the run is data-parallel.",
+        "multi-task model ([tasks], [model], [weighting]; see mtml_lib.runs.multitask) from a TOML "
+        "config; under `torchrun --nproc_per_node=N --no-python mtml train CONFIG` the run is "
+        "data-parallel.",
     )
     train.add_argument("config")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -100,46 +130,100 @@ def _train(parser: argparse.ArgumentParser, args) -> None:
         print(f"results and checkpoint in {config.checkpoint_dir}")
 
 
-def _homework(args) -> None:
-    from . import homework
+def _student(args) -> int:
+    from .course import manifest
 
-    course = homework.find_course(args.course)
+    if args.command == "selftest":
+        from .course.selftest import selftest
+
+        root = manifest.find_release(args.release or pathlib.Path.cwd())
+        info = manifest.read_manifest(root) if root else None
+        workbook = root / info.get("workbook", ".") if info else pathlib.Path(args.release or ".")
+        return 0 if selftest(workbook) else 1
+    if args.command == "check":
+        from .course.check import check_homework, print_report
+
+        report = check_homework(
+            args.assignment, release=args.release, student=args.student, out=args.out
+        )
+        print_report(report)
+        return 0
+    into = args.into or manifest.find_release(pathlib.Path.cwd()) or pathlib.Path.cwd()
+    report = manifest.apply_update(args.archive, into)
+    print("\n".join(report.lines()) or "already up to date")
+    return 0
+
+
+def _instructor(args) -> None:
+    from . import course
+    from .grading import Limits
+
     if args.command == "workbook":
-        built = homework.build_workbook(args.out, course=course, language=args.lang)
-        print(f"student workbook ({args.lang}) written to {built}")
-    elif args.command == "edition":
-        built = homework.edition_course(course, args.lang, args.out)
+        report = course.build_workbook(
+            args.out,
+            source=args.source,
+            course=args.course,
+            language=args.lang,
+            released=args.released,
+        )
+        print("\n".join(report.lines()) or "up to date")
+        print(f"student workbook ({args.lang}) in {args.out}")
+        return
+    if args.command == "handout":
+        archive = course.build_handout(
+            args.out,
+            language=args.lang,
+            source=args.source,
+            course=args.course,
+            project=args.project,
+            released=args.released,
+        )
+        print(f"handout ({args.lang}) written to {archive}")
+        return
+    folder = course.find_course(args.course)
+    if args.command == "edition":
+        built = course.edition_course(folder, args.lang, args.out)
         print(f"course folder of the {args.lang} edition written to {built}")
     elif args.command == "release":
-        print(f"release written to {homework.release(course, args.assignment)}")
+        print(f"release written to {course.release(folder, args.assignment)}")
     elif args.command == "collect":
-        students = homework.collect(course, args.assignment, pathlib.Path(args.folder))
-        print(f"collected {len(students)} submission(s): {', '.join(students)}")
+        students = course.collect(folder, args.assignment, pathlib.Path(args.folder))
+        print(f"collected {len(students)} submission(s)")
+        for student, stamp in students.items():
+            print(f"  {student}: release {stamp}")
     elif args.command == "autograde":
-        homework.autograde(
-            course,
+        course.autograde(
+            folder,
             args.assignment,
             cell_timeout=args.cell_timeout,
             probe_timeout=args.probe_timeout,
             students=args.student,
             sandbox=not args.no_sandbox,
             jobs=args.jobs,
-            limits=homework.Limits(memory_mb=args.memory_mb),
+            limits=Limits(memory_mb=args.memory_mb),
         )
     elif args.command == "grades":
-        print(f"grades written to {homework.export_grades(course, args.out)}")
+        print(f"grades written to {course.export_grades(folder, args.out)}")
     elif args.command == "feedback":
-        print(f"feedback written to {homework.feedback(course, args.assignment)}")
+        print(f"feedback written to {course.feedback(folder, args.assignment)}")
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "train":
         _train(parser, args)
-    else:
-        _homework(args)
+        return 0
+    from .course.folder import CourseError
+
+    try:
+        if args.command in ("selftest", "check", "update"):
+            return _student(args)
+        _instructor(args)
+    except (CourseError, ValueError) as error:
+        parser.exit(2, f"mtml {args.command}: {error}\n")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -4,11 +4,13 @@ compile, in one command).
     python tools/catalog.py            # extract, update every catalog, compile the .mo files
     python tools/catalog.py --check    # only report (exit 1 when a catalog is behind)
 
-A message is the first argument, a string literal, of a call to ``_`` (modules import
-``mtml_lib.i18n.translate`` under that name), ``translate`` or ``N_`` (marked for the catalog,
-translated where it is shown), in the library and the homework graders. A new message gets an
-empty translation, which the tests reject until it is translated; a message no code uses any more
-is dropped from the catalog (Babel keeps it as an obsolete ``#~`` entry).
+Two catalogs: the library's (``mtml``, in ``mtml_lib/i18n/locale/``, shipped with the library to
+students) and the graders' (``graders``, in ``notebooks/homework/graders/locale/``, which stays in
+the course folder with the graders: their feedback says what the hidden checks look at). A
+message is the first argument, a string literal, of a call to ``_`` (modules import a translate
+function under that name), ``translate`` or ``N_`` (marked for the catalog, translated where it
+is shown). A new message gets an empty translation, which the tests reject until it is
+translated; a message no code uses any more is dropped from the catalog.
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ sys.path.insert(0, str(ROOT))
 
 from mtml_lib.i18n import DOMAIN, LANGUAGES, LOCALE_DIR  # noqa: E402
 
+GRADERS = ROOT / "notebooks" / "homework" / "graders"
+# domain -> (the folder of its catalogs, the files its messages come from)
+CATALOGS = {
+    DOMAIN: (LOCALE_DIR, lambda: sorted((ROOT / "mtml_lib").rglob("*.py"))),
+    "graders": (GRADERS / "locale", lambda: sorted(GRADERS.glob("*.py"))),
+}
+
 KEYWORDS = {"_": None, "translate": None, "N_": None}
 FIXED_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 HEADER = (
@@ -39,16 +48,10 @@ HEADER = (
 )
 
 
-def sources() -> list[pathlib.Path]:
-    return sorted((ROOT / "mtml_lib").rglob("*.py")) + sorted(
-        (ROOT / "notebooks" / "homework" / "graders").glob("*.py")
-    )
-
-
-def template() -> Catalog:
-    """Every marked message of the code, with where it is used."""
-    catalog = Catalog(domain=DOMAIN, project="mtml-workbook", charset="utf-8")
-    for path in sources():
+def template(domain: str = DOMAIN) -> Catalog:
+    """Every marked message of the code of ``domain``, with where it is used."""
+    catalog = Catalog(domain=domain, project="mtml-workbook", charset="utf-8")
+    for path in CATALOGS[domain][1]():
         where = path.relative_to(ROOT).as_posix()
         for lineno, message, _comments, _context in extract_from_file(
             "python", str(path), keywords=KEYWORDS
@@ -57,13 +60,15 @@ def template() -> Catalog:
     return catalog
 
 
-def po_path(language: str) -> pathlib.Path:
-    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_path(language: str, domain: str = DOMAIN) -> pathlib.Path:
+    return CATALOGS[domain][0] / language / "LC_MESSAGES" / f"{domain}.po"
 
 
-def load(language: str) -> Catalog:
-    with po_path(language).open("rb") as file:
-        return read_po(file, locale=language, domain=DOMAIN)
+def load(language: str, domain: str = DOMAIN) -> Catalog:
+    if not po_path(language, domain).exists():
+        return Catalog(locale=language, domain=domain)
+    with po_path(language, domain).open("rb") as file:
+        return read_po(file, locale=language, domain=domain)
 
 
 def compiled(catalog: Catalog) -> bytes:
@@ -76,12 +81,14 @@ def compiled(catalog: Catalog) -> bytes:
     return buffer.getvalue()
 
 
-def save(language: str, catalog: Catalog) -> None:
+def save(language: str, catalog: Catalog, domain: str = DOMAIN) -> None:
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=100, include_lineno=False, omit_header=True)
     text = HEADER.format(language=language) + "\n" + _header_entry(language) + "\n"
-    po_path(language).write_text(text + buffer.getvalue().decode("utf-8"), encoding="utf-8")
-    po_path(language).with_suffix(".mo").write_bytes(compiled(load(language)))
+    path = po_path(language, domain)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + buffer.getvalue().decode("utf-8"), encoding="utf-8")
+    path.with_suffix(".mo").write_bytes(compiled(load(language, domain)))
 
 
 def _header_entry(language: str) -> str:
@@ -91,31 +98,37 @@ def _header_entry(language: str) -> str:
     )
 
 
+def update(domain: str, language: str, *, check: bool) -> bool:
+    """Bring one catalog in step with its code; returns whether it was behind."""
+    messages = template(domain)
+    catalog = load(language, domain)
+    unused = [m.id for m in catalog if m.id and m.id not in messages]
+    catalog.update(messages, no_fuzzy_matching=True)
+    missing = [m.id for m in catalog if m.id and not m.string]
+    path = po_path(language, domain)
+    print(
+        f"{path.relative_to(ROOT)}: {len(messages)} messages, "
+        f"{len(missing)} untranslated, {len(unused)} no longer used"
+    )
+    for message in missing + unused:
+        print(f"  {'unused' if message in unused else 'untranslated'}: {message[:70]!r}")
+    mo = path.with_suffix(".mo")
+    stale = not mo.exists() or compiled(catalog) != mo.read_bytes()
+    if not check:
+        catalog.obsolete.clear()
+        save(language, catalog, domain)
+    return bool(missing or unused) or stale
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="report only")
     args = parser.parse_args()
-    messages = template()
     behind = False
-    for language in LANGUAGES:
-        if language == "en":  # the code's own text
-            continue
-        catalog = load(language)
-        unused = [m.id for m in catalog if m.id and m.id not in messages]
-        catalog.update(messages, no_fuzzy_matching=True)
-        missing = [m.id for m in catalog if m.id and not m.string]
-        print(
-            f"{po_path(language).relative_to(ROOT)}: {len(messages)} messages, "
-            f"{len(missing)} untranslated, {len(unused)} no longer used"
-        )
-        for message in missing + unused:
-            print(f"  {'unused' if message in unused else 'untranslated'}: {message[:70]!r}")
-        mo = po_path(language).with_suffix(".mo")
-        stale = not mo.exists() or compiled(catalog) != mo.read_bytes()
-        behind = behind or bool(missing or unused) or stale
-        if not args.check:
-            catalog.obsolete.clear()
-            save(language, catalog)
+    for domain in CATALOGS:
+        for language in LANGUAGES:
+            if language != "en":  # English is the code's own text
+                behind = update(domain, language, check=args.check) or behind
     sys.exit(1 if args.check and behind else 0)
 
 

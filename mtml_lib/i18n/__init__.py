@@ -36,6 +36,7 @@ __all__ = [
     "language",
     "set_language",
     "translate",
+    "translator",
 ]
 
 LANGUAGES = ("en", "ko")
@@ -81,11 +82,25 @@ def get_language() -> str:
 
 
 @functools.cache
-def _catalog(language: str) -> gettext.NullTranslations:
+def _catalog(
+    language: str, domain: str = DOMAIN, locale_dir: str = str(LOCALE_DIR)
+) -> gettext.NullTranslations:
     """The compiled catalog of ``language`` (English: none, every message is its own text)."""
-    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
+    return gettext.translation(domain, locale_dir, languages=[language], fallback=True)
 
 
 def translate(message: str) -> str:
     """``message`` in the language in use (English when the catalog lacks it)."""
     return _catalog(get_language()).gettext(message)
+
+
+def translator(locale_dir: str | os.PathLike, domain: str):
+    """A :func:`translate` for another catalog, ``locale_dir/<language>/LC_MESSAGES/<domain>.mo``
+    (the course's graders keep theirs in the course folder, never in the library), in the
+    language in use at each call."""
+    folder = str(pathlib.Path(locale_dir).resolve())
+
+    def translate_in(message: str) -> str:
+        return _catalog(get_language(), domain, folder).gettext(message)
+
+    return translate_in

@@ -8,7 +8,7 @@ Each notebook's checks live in their own module (:mod:`.tasks` for notebook 01,
 :mod:`.conditioning` for 02, :mod:`.objective`, :mod:`.challenges`, :mod:`.meta`,
 :mod:`.blackbox`) and return nothing: the printed line is the feedback (a returned
 value would also be echoed by the notebook). These are learning aids for the lab
-notebooks; homework is graded by :mod:`mtml_lib.homework`.
+notebooks; homework is graded by :mod:`mtml_lib.grading`.
 
 Example:
     >>> def attempt():

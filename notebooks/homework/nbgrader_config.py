@@ -18,8 +18,8 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # The edition: a release holds the text of the course's language (edition.json beside this file;
 # none: English), with the translated twins of the source resolved and dropped. `mtml edition`
 # writes the course folder of another edition.
-from mtml_lib.homework.editions import course_language  # noqa: E402
-from mtml_lib.homework.nbgrader_edition import generate_preprocessors  # noqa: E402
+from mtml_lib.course.folder import course_language  # noqa: E402
+from mtml_lib.course.nbgrader_edition import generate_preprocessors  # noqa: E402
 
 c.GenerateAssignment.preprocessors = generate_preprocessors()
 c.SelectEdition.language = course_language(c.CourseDirectory.root)

@@ -61,9 +61,12 @@ def fields(text):
     return sorted(f for _, f, _, _ in string.Formatter().parse(text) if f is not None)
 
 
-@pytest.mark.parametrize("language", TRANSLATED)
-def test_every_translation_keeps_its_placeholders_and_has_hangul(language):
-    entries = [m for m in catalog_tool.load(language) if m.id]
+CATALOGS = [(d, lang) for d in catalog_tool.CATALOGS for lang in TRANSLATED]
+
+
+@pytest.mark.parametrize(("domain", "language"), CATALOGS)
+def test_every_translation_keeps_its_placeholders_and_has_hangul(domain, language):
+    entries = [m for m in catalog_tool.load(language, domain) if m.id]
     assert entries
     for message in entries:
         assert message.string and not message.fuzzy, message.id
@@ -71,21 +74,33 @@ def test_every_translation_keeps_its_placeholders_and_has_hangul(language):
         assert re.search("[\uac00-\ud7a3]", message.string), message.id
 
 
-@pytest.mark.parametrize("language", TRANSLATED)
-def test_the_catalog_holds_every_marked_message_and_nothing_else(language):
-    marked = {m.id for m in catalog_tool.template() if m.id}
-    assert len(marked) > 150  # hints, questions, widget labels, homework feedback
-    held = {m.id for m in catalog_tool.load(language) if m.id}
+@pytest.mark.parametrize(("domain", "language"), CATALOGS)
+def test_the_catalog_holds_every_marked_message_and_nothing_else(domain, language):
+    marked = {m.id for m in catalog_tool.template(domain) if m.id}
+    # the library: hints, questions, widget labels, checks; the graders: their checks' feedback
+    assert len(marked) > {"mtml": 150, "graders": 30}[domain]
+    held = {m.id for m in catalog_tool.load(language, domain) if m.id}
     missing, unused = sorted(marked - held), sorted(held - marked)
     assert not missing, f"not in the catalog (python tools/catalog.py adds them): {missing[:5]}"
     assert not unused, f"in the catalog but used nowhere: {unused[:5]}"
 
 
-@pytest.mark.parametrize("language", TRANSLATED)
-def test_gettext_reads_the_current_compilation_of_the_catalog(language):
+@pytest.mark.parametrize(("domain", "language"), CATALOGS)
+def test_gettext_reads_the_current_compilation_of_the_catalog(domain, language):
     """The .mo file gettext loads is the .po file compiled (python tools/catalog.py)."""
-    compiled = catalog_tool.compiled(catalog_tool.load(language))
-    assert compiled == catalog_tool.po_path(language).with_suffix(".mo").read_bytes()
+    compiled = catalog_tool.compiled(catalog_tool.load(language, domain))
+    assert compiled == catalog_tool.po_path(language, domain).with_suffix(".mo").read_bytes()
+
+
+def test_no_grader_message_is_in_the_library_catalog():
+    """The graders' feedback says what their hidden checks look at: it stays in the course
+    folder, and the catalog students receive with the library holds none of it."""
+    graders = {m.id for m in catalog_tool.template("graders") if m.id}
+    # a grader may reuse a message the library itself shows (a self-check's hint), nothing more
+    own = graders - {m.id for m in catalog_tool.template() if m.id}
+    assert len(own) >= 30
+    for language in TRANSLATED:
+        assert not own & {m.id for m in catalog_tool.load(language) if m.id}
 
 
 def _is_marked(node) -> bool:
@@ -168,12 +183,11 @@ def test_a_wrong_answer_gets_its_hint_in_korean(capsys):
 def test_the_homework_feedback_speaks_the_courses_language():
     import types
 
-    from mtml_lib.homework.regrade import score
+    from mtml_lib.grading.regrade import score
 
+    graders = i18n.translator(ROOT / "notebooks" / "homework" / "graders" / "locale", "graders")
     spec = types.SimpleNamespace(
-        CHECKS={
-            "part": [(1, lambda got, ref: (False, i18n.translate("predict with gradients off")))]
-        }
+        CHECKS={"part": [(1, lambda got, ref: (False, graders("predict with gradients off")))]}
     )
     student = {"parts": {"part": {"data": 1}}}
     with i18n.language("ko"):

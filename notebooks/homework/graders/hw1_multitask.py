@@ -1,4 +1,4 @@
-"""Trusted grader of HW1 (instructor only: never released). See mtml_lib.homework.regrade.
+"""Trusted grader of HW1 (instructor only: never released). See mtml_lib.grading.regrade.
 
 Probes run in the untrusted process on the submission's objects and return raw data;
 checks compare that data with the reference solution's, in plain Python.
@@ -10,7 +10,10 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _compare import close, finite, shape  # noqa: E402
 
-from mtml_lib.i18n import translate as _  # noqa: E402 - feedback in the course's language
+from mtml_lib.i18n import translator  # noqa: E402
+
+# Feedback in the course's language, from the graders' own catalog (it stays in the course folder)
+_ = translator(pathlib.Path(__file__).parent / "locale", "graders")
 
 EXPERIMENT_STEPS = 300
 MSE_BAND = 0.3  # stated in part 4's text: the reference reaches well below it

@@ -1,11 +1,10 @@
-"""The instructor's homework pipeline on nbgrader: release, collect, autograde, with the trusted
-re-grade.
+"""The instructor's homework pipeline on nbgrader: release, collect, autograde (with the trusted
+re-grade), grades and feedback.
 
-The course folder is nbgrader's: ``nbgrader_config.py``, ``source/<assignment>/``, and the
-folders nbgrader makes (``release/``, ``submitted/``, ``autograded/``, ``feedback/``,
-``gradebook.db``). :func:`autograde` runs nbgrader's autograder, then re-grades every
-autograded part outside the kernel (:mod:`mtml_lib.homework.regrade`) and writes those
-points into the gradebook.
+The course folder is nbgrader's (:mod:`mtml_lib.course.folder`). :func:`autograde` runs
+nbgrader's autograder, then re-grades every autograded part outside the kernel
+(:mod:`mtml_lib.grading.regrade`) and writes those points into the gradebook, every run of
+submission code inside the grading sandbox (:mod:`mtml_lib.grading.sandbox`).
 """
 
 from __future__ import annotations
@@ -18,75 +17,16 @@ import os
 import pathlib
 import queue
 import shutil
-import subprocess
 import sys
 import zipfile
 
 from .._validation import check_int
-from .record import record
-from .regrade import load_spec, run_probes
-from .sandbox import Limits, Sandbox, readonly_roots, unavailable_reason
+from ..grading.record import record
+from ..grading.regrade import load_spec, run_probes
+from ..grading.sandbox import Limits, Sandbox, readonly_roots, unavailable_reason
+from .folder import CourseError, _with_environment_bin, course_language, nbgrader
 
-__all__ = [
-    "find_course",
-    "assignments",
-    "nbgrader",
-    "release",
-    "collect",
-    "autograde",
-    "export_grades",
-    "feedback",
-]
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def find_course(course: str | os.PathLike | None = None) -> pathlib.Path:
-    """The nbgrader course folder: ``course``, else ``MTML_COURSE``,
-    else ``./notebooks/homework``, else the workbook's.
-    """
-    candidates = [
-        course,
-        os.environ.get("MTML_COURSE"),
-        pathlib.Path.cwd() / "notebooks" / "homework",
-        ROOT / "notebooks" / "homework",
-    ]
-    for candidate in candidates:
-        if candidate and (pathlib.Path(candidate) / "nbgrader_config.py").exists():
-            return pathlib.Path(candidate).resolve()
-    raise SystemExit(
-        "no nbgrader course folder found: pass --course or set MTML_COURSE "
-        "(a folder holding nbgrader_config.py and source/)."
-    )
-
-
-def _with_environment_bin() -> None:
-    """Put this Python's script folder on PATH: nbgrader runs the `alembic` command when it creates
-    a
-    gradebook, and `.venv/bin/mtml` may be called without the environment activated."""
-    scripts = str(pathlib.Path(sys.executable).parent)
-    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
-
-
-def nbgrader(
-    course: pathlib.Path, *args: str, env: dict | None = None, quiet: bool = False
-) -> None:
-    """Run an nbgrader command in the course folder (its nbgrader_config.py applies)."""
-    _with_environment_bin()
-    command = [sys.executable, "-m", "nbgrader", *args]
-    result = subprocess.run(
-        command, cwd=course, env={**os.environ, **(env or {})}, capture_output=quiet, text=True
-    )
-    if result.returncode != 0:
-        detail = (result.stderr or "")[-2000:] if quiet else ""
-        raise SystemExit(
-            f"`nbgrader {' '.join(args)}` failed (exit {result.returncode}).\n{detail}"
-        )
-
-
-def assignments(course: pathlib.Path) -> list[str]:
-    return sorted(p.name for p in (course / "source").iterdir() if p.is_dir())
+__all__ = ["release", "collect", "autograde", "export_grades", "feedback"]
 
 
 def release(course: pathlib.Path, assignment: str, *, quiet: bool = False) -> pathlib.Path:
@@ -94,20 +34,26 @@ def release(course: pathlib.Path, assignment: str, *, quiet: bool = False) -> pa
     return course / "release" / assignment
 
 
-def collect(course: pathlib.Path, assignment: str, folder: pathlib.Path) -> list[str]:
+def collect(course: pathlib.Path, assignment: str, folder: pathlib.Path) -> dict[str, str]:
     """Copy submissions into ``submitted/<student>/<assignment>/``: from
-    ``folder/<student>/*.ipynb``
-    or from ``folder/<student>.zip`` (the notebooks anywhere inside the archive)."""
-    students = []
+    ``folder/<student>/*.ipynb``, from ``folder/<student>.zip`` or from the archive
+    ``mtml check`` writes, ``folder/<assignment>-<student>.zip`` (the notebooks anywhere inside
+    an archive).
+
+    Returns:
+        each student's release: the stamp ``mtml workbook`` put in the submitted notebooks
+        (course version, edition, date, release id), so a submission made on an old handout
+        shows, or ``"no release stamp"``.
+    """
+    if not folder.is_dir():
+        raise CourseError(f"folder must be a folder of submissions; got {str(folder)!r}")
+    students = {}
     for entry in sorted(folder.iterdir()):
         student = entry.stem if entry.suffix == ".zip" else entry.name
-        target = course / "submitted" / student / assignment
-        if entry.is_dir():
-            notebooks = sorted(entry.rglob("*.ipynb"))
-        elif entry.suffix == ".zip":
-            notebooks = []
-        else:
+        student = student.removeprefix(f"{assignment}-") if entry.suffix == ".zip" else student
+        if not (entry.is_dir() or entry.suffix == ".zip"):
             continue
+        target = course / "submitted" / student / assignment
         if target.exists():
             shutil.rmtree(target)
         target.mkdir(parents=True)
@@ -116,10 +62,22 @@ def collect(course: pathlib.Path, assignment: str, folder: pathlib.Path) -> list
                 for name in archive.namelist():
                     if name.endswith(".ipynb") and "__MACOSX" not in name:
                         (target / pathlib.Path(name).name).write_bytes(archive.read(name))
-        for notebook in notebooks:
-            shutil.copy(notebook, target / notebook.name)
-        students.append(student)
+        else:
+            for notebook in sorted(entry.rglob("*.ipynb")):
+                shutil.copy(notebook, target / notebook.name)
+        students[student] = _release_of(sorted(target.glob("*.ipynb")))
     return students
+
+
+def _release_of(notebooks: list[pathlib.Path]) -> str:
+    stamps = set()
+    for notebook in notebooks:
+        try:
+            info = json.loads(notebook.read_text(encoding="utf-8"))["metadata"]["mtml"]["release"]
+            stamps.add(f"{info['version']} {info['edition']} {info['released']} {info['release']}")
+        except (ValueError, KeyError, TypeError):
+            stamps.add("no release stamp")
+    return ", ".join(sorted(stamps)) or "no notebook"
 
 
 def _reference(
@@ -134,7 +92,7 @@ def _reference(
     data = run_probes(source, grader, sandbox=sandbox)
     missing = [p for p, r in data.get("parts", {}).items() if "data" not in r]
     if data.get("crashed") or missing:
-        raise SystemExit(
+        raise CourseError(
             f"the reference solution of {assignment} fails its own probes: {missing or 'crashed'}"
             + (f" ({data['stopped']})" if data.get("stopped") else "")
         )
@@ -157,7 +115,7 @@ def _sandbox_for(spec, limits: Limits, threads: int, course: pathlib.Path) -> Sa
 
     for root in readonly_roots():
         if root == course.resolve() or root in course.resolve().parents:
-            raise SystemExit(
+            raise CourseError(
                 f"the course folder {course} is inside {root}, which the grading sandbox shows "
                 "to submissions: move the course folder or the Python environment."
             )
@@ -185,14 +143,14 @@ def autograde(
 ) -> dict[str, dict[str, float]]:
     """nbgrader autograde, then the trusted re-grade; returns ``{student: {grade_id: points}}``.
 
-    Every submission runs in the grading sandbox (:mod:`mtml_lib.homework.sandbox`), both in
+    Every submission runs in the grading sandbox (:mod:`mtml_lib.grading.sandbox`), both in
     nbgrader's kernel and in the re-grade; ``jobs`` submissions at a time. Where the sandbox
-    cannot run, this refuses (``SystemExit``) unless ``sandbox=False`` (``--no-sandbox``:
+    cannot run, this refuses (:class:`CourseError`) unless ``sandbox=False`` (``--no-sandbox``:
     unsafe, for a throwaway container).
     """
     check_int("jobs", jobs, minimum=1, maximum=64)
     if sandbox and (reason := unavailable_reason()):
-        raise SystemExit(
+        raise CourseError(
             f"mtml autograde refuses to grade without its sandbox: {reason}.\n" + NO_SANDBOX
         )
     grader = course / "graders" / f"{assignment}.py"
@@ -222,7 +180,10 @@ def autograde(
             jobs,
             lambda notebook, slot: run_probes(notebook, grader, slot=slot, **options),
         )
-    return record(course, assignment, spec, reference, dict(zip(notebooks, graded)))
+    probed = dict(zip(notebooks, graded))
+    return record(
+        course, assignment, spec, reference, probed, feedback_language=course_language(course)
+    )
 
 
 def _in_slots(items: list, jobs: int, work) -> list:
@@ -254,7 +215,7 @@ def _nbgrader_autograde(
     Returns the students nbgrader could not grade."""
     from nbgrader.converters.autograde import Autograde
 
-    from .execute import ENV_VAR, SandboxedExecute, settings
+    from ..grading.nbgrader_step import ENV_VAR, SandboxedExecute, settings
 
     _with_environment_bin()
     arguments = ["autograde", assignment, "--force", f"--Execute.timeout={cell_timeout}"]
@@ -280,7 +241,7 @@ def _nbgrader_autograde(
         )
         try:
             nbgrader(course, *arguments, "--student", student, env={ENV_VAR: value}, quiet=True)
-        except SystemExit as error:  # one broken submission does not stop the others
+        except CourseError as error:  # one broken submission does not stop the others
             print(f"{student}: not graded: {error}", file=sys.stderr)
             return student
         return None

@@ -1,4 +1,4 @@
-"""The first code that runs inside the grading sandbox (see :mod:`mtml_lib.homework.sandbox`).
+"""The first code that runs inside the grading sandbox (see :mod:`mtml_lib.grading.sandbox`).
 
 Run as a script (``python -I confine.py CONFIG MODULE ARGS...``), before anything untrusted
 and without importing the workbook: it sets the resource limits, leaves root for an

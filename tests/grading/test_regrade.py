@@ -5,7 +5,7 @@ import subprocess
 import sys
 import types
 
-from mtml_lib.homework.regrade import score, well_formed
+from mtml_lib.grading.regrade import score, well_formed
 
 SPEC = types.SimpleNamespace(
     CHECKS={"double": [(1, lambda got, ref: got == ref)], "layout": [(2, lambda g, r: g == r)]},
@@ -63,7 +63,7 @@ def test_the_untrusted_side_loads_no_notebook_tooling():
     """Every sandboxed run starts the untrusted side under a CPU-time limit: it must not pay for
     importing nbgrader (about 3 s of CPU) or nbformat, which only the instructor's side uses."""
     code = (
-        "import sys, mtml_lib.homework.untrusted\n"
+        "import sys, mtml_lib.grading.untrusted\n"
         "print(sorted(m for m in ('nbgrader', 'nbformat', 'traitlets') if m in sys.modules))"
     )
     result = subprocess.run(

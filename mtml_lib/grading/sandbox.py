@@ -314,7 +314,7 @@ class Sandbox:
 
     def run_code(self, code: str, *, slot: int = 0) -> Outcome:
         """Run Python source in the sandbox (a convenience for checks and tests)."""
-        return self.run("mtml_lib.homework.untrusted", ["exec"], stdin=code.encode(), slot=slot)
+        return self.run("mtml_lib.grading.untrusted", ["exec"], stdin=code.encode(), slot=slot)
 
     def _stopped(self, returncode: int | None) -> str | None:
         limits = self.limits

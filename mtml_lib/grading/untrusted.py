@@ -1,6 +1,6 @@
-"""What runs on the untrusted side of grading: ``python -m mtml_lib.homework.untrusted TASK``.
+"""What runs on the untrusted side of grading: ``python -m mtml_lib.grading.untrusted TASK``.
 
-Started inside the grading sandbox (:mod:`mtml_lib.homework.sandbox`), or as a plain process
+Started inside the grading sandbox (:mod:`mtml_lib.grading.sandbox`), or as a plain process
 with ``--no-sandbox``. It reads its whole input from standard input and writes its result to
 standard output once, at the end; everything the code it runs prints goes nowhere.
 

@@ -18,7 +18,8 @@ import time
 import nbformat
 import pytest
 
-from mtml_lib import homework
+from mtml_lib import course as homework
+from mtml_lib.course import folder as course_folder
 
 pytestmark = pytest.mark.slow
 
@@ -263,8 +264,9 @@ def attacks(course):
     course = str(course)
     steal = f"""
 import json, os, pathlib, sys
-import mtml_lib.homework.pipeline as pipeline
-places = {{pathlib.Path({course!r}), pipeline.ROOT / "notebooks" / "homework"}}
+import mtml_lib
+checkout = pathlib.Path(mtml_lib.__file__).parents[1]
+places = {{pathlib.Path({course!r}), checkout / "notebooks" / "homework"}}
 for module in list(sys.modules.values()):  # the grader module's file, wherever it is
     if "grader" in str(getattr(module, "__file__", "")):
         places.add(pathlib.Path(module.__file__).resolve().parent.parent)
@@ -439,7 +441,7 @@ def test_grades_and_feedback(course, hw1_scores, tmp_path):
     assert rows[0].startswith("assignment,") and sum(HW1 in row for row in rows) == len(
         EXPECTED_HW1
     )
-    homework.pipeline.nbgrader(course, "generate_feedback", HW1, "--force", quiet=True)
+    course_folder.nbgrader(course, "generate_feedback", HW1, "--force", quiet=True)
     html = (course / "feedback" / "wrong" / HW1 / f"{HW1}.html").read_text()
     # The trusted grade and the explanation of a failed check reach the student.
     assert "[graded] 2 of 3 points" in html and "every layer must act on its own task" in html
@@ -502,7 +504,8 @@ def run_notebook(path):
 
 
 def test_the_student_workbook(course, tmp_path):
-    out = homework.build_workbook(tmp_path / "student", course=course)
+    out = tmp_path / "student"
+    homework.build_workbook(out, source=ROOT / "notebooks", course=course)
     labs = sorted(out.glob("0*.ipynb"))
     assert [p.name for p in labs] == [
         p.name for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -581,9 +584,12 @@ def test_the_korean_edition_grades_the_same_and_gives_feedback_in_korean(course_
 
 
 def test_the_korean_student_workbook(tmp_path):
-    out = homework.build_workbook(tmp_path / "student-ko", language="ko")
+    out = tmp_path / "student-ko"
+    homework.build_workbook(out, source=ROOT / "notebooks", language="ko")
     labs = sorted(out.glob("0*.ipynb"))
-    assert len(labs) == 6 and "한국어판" in (out / "README.md").read_text()
+    assert (
+        len(labs) == 6 and json.loads((out / ".mtml-release.json").read_text())["edition"] == "ko"
+    )
     for lab in labs:
         notebook = nbformat.read(lab, as_version=4)
         prose = [c.source for c in notebook.cells if c.cell_type == "markdown"]

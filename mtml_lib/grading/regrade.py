@@ -7,7 +7,7 @@ empties every later cell. No test that runs in that kernel can be trusted.
 
 This module re-grades every autograded part outside the kernel, in two processes:
 
-1. **untrusted**: inside the grading sandbox (:mod:`mtml_lib.homework.sandbox`), a fresh
+1. **untrusted**: inside the grading sandbox (:mod:`mtml_lib.grading.sandbox`), a fresh
    Python runs the submission's code cells, read from the submitted notebook (test cells
    excluded, one time limit per cell, output discarded), then calls the assignment's
    *probes* on the objects the submission defined. A probe returns plain data only
@@ -47,7 +47,7 @@ from ..i18n import N_
 from ..i18n import translate as _
 from .sandbox import Outcome, Sandbox
 
-UNTRUSTED = "mtml_lib.homework.untrusted"
+UNTRUSTED = "mtml_lib.grading.untrusted"
 __all__ = [
     "load_spec",
     "submission_cells",
@@ -103,7 +103,7 @@ def submission_cells(notebook_path: str | os.PathLike) -> list[dict]:
     return cells
 
 
-# --- starting the untrusted side (mtml_lib.homework.untrusted runs it) ---------------------
+# --- starting the untrusted side (mtml_lib.grading.untrusted runs it) ---------------------
 
 
 def grader_files(grader: str | os.PathLike) -> dict[str, str]:
@@ -127,7 +127,7 @@ def run_probes(
 ) -> dict:
     """Run a notebook's code and the grader's probes on the untrusted side; return the data.
 
-    With ``sandbox`` (a :class:`~mtml_lib.homework.sandbox.Sandbox` that is open), the run is
+    With ``sandbox`` (a :class:`~mtml_lib.grading.sandbox.Sandbox` that is open), the run is
     confined there (its wall-clock limit applies); without, it is a plain child process in a
     temporary folder (``--no-sandbox``: unsafe against a determined student). The notebook and
     the grader travel on standard input, the probe data comes back on standard output. If the

@@ -2,13 +2,13 @@
 
 ``nbgrader autograde`` runs a submission in a Jupyter kernel as the instructor, in the course
 folder. :class:`SandboxedExecute` replaces nbgrader's ``Execute`` step: the whole notebook
-runs inside :class:`~mtml_lib.homework.sandbox.Sandbox` (nbgrader's own ``Execute`` there, with
+runs inside :class:`~mtml_lib.grading.sandbox.Sandbox` (nbgrader's own ``Execute`` there, with
 the same per-cell time limit), and only the code cells' *outputs* come back, copied onto the
 notebook nbgrader holds; sources and metadata stay the trusted ones. nbgrader's in-kernel
 scores then come from those outputs as before (and a submission can still fool them: the
 trusted re-grade replaces them).
 
-The sandbox's settings travel from :func:`mtml_lib.homework.pipeline.autograde` in the
+The sandbox's settings travel from :func:`mtml_lib.course.pipeline.autograde` in the
 ``MTML_SANDBOX`` environment variable (see :func:`settings`).
 """
 

@@ -1,6 +1,6 @@
 """The trusted scores of the graded submissions: into nbgrader's gradebook, and under each test
 cell of the autograded notebooks, where nbgrader's feedback shows them to the student in the
-course's language (:func:`mtml_lib.homework.editions.course_language`)."""
+course's language."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pathlib
 
 from ..i18n import language
 from ..i18n import translate as _
-from .editions import course_language
 from .regrade import score
 
 __all__ = ["annotate", "record"]
@@ -38,14 +37,17 @@ def annotate(notebook: pathlib.Path, parts: dict) -> None:
     notebook.chmod(0o444)
 
 
-def record(course, assignment, spec, reference, probed: dict) -> dict[str, dict[str, float]]:
-    """Score every probed notebook, write the points into the gradebook and the feedback."""
+def record(
+    course, assignment, spec, reference, probed: dict, *, feedback_language: str = "en"
+) -> dict[str, dict[str, float]]:
+    """Score every probed notebook, write the points into the gradebook and the feedback (in
+    ``feedback_language``)."""
     from nbgrader.api import Gradebook
 
     scores: dict[str, dict[str, float]] = {}
     with (
         Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook,
-        language(course_language(course)),  # the feedback speaks the edition's language
+        language(feedback_language),
     ):
         for notebook, data in probed.items():
             student = notebook.parent.parent.name

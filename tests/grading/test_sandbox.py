@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from mtml_lib.homework.placeholders import placeholder_source
-from mtml_lib.homework.sandbox import UID_BASE, Limits, Sandbox, unavailable_reason
+from mtml_lib.course import CourseError
+from mtml_lib.grading.placeholders import placeholder_source
+from mtml_lib.grading.sandbox import UID_BASE, Limits, Sandbox, unavailable_reason
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -260,10 +261,10 @@ except OSError as error:
 
 
 def test_autograde_fails_closed_without_the_sandbox(monkeypatch, tmp_path):
-    from mtml_lib.homework import pipeline
+    from mtml_lib.course import pipeline
 
     monkeypatch.setattr(pipeline, "unavailable_reason", lambda: "bubblewrap is not installed")
-    with pytest.raises(SystemExit) as refused:
+    with pytest.raises(CourseError) as refused:
         pipeline.autograde(tmp_path, "hw1_multitask")
     message = str(refused.value)
     assert "refuses to grade without its sandbox: bubblewrap is not installed" in message
@@ -271,8 +272,8 @@ def test_autograde_fails_closed_without_the_sandbox(monkeypatch, tmp_path):
 
 
 def test_autograde_refuses_a_course_folder_the_sandbox_would_show(monkeypatch, tmp_path):
-    from mtml_lib.homework import pipeline
+    from mtml_lib.course import pipeline
 
     monkeypatch.setattr(pipeline, "readonly_roots", lambda: [tmp_path])
-    with pytest.raises(SystemExit, match="which the grading sandbox shows"):
+    with pytest.raises(CourseError, match="which the grading sandbox shows"):
         pipeline._sandbox_for(None, Limits(), 1, tmp_path / "course")

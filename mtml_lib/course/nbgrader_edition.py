@@ -1,7 +1,8 @@
 """nbgrader's side of the editions: the preprocessor that gives a release its course's language.
 
 Imported by the course's ``nbgrader_config.py`` only, inside nbgrader's process: the rest of
-:mod:`mtml_lib.homework` (the grading sandbox's processes included) never loads nbgrader for it.
+:mod:`mtml_lib.course` and :mod:`mtml_lib.grading` (the grading sandbox's processes included)
+never loads nbgrader for it.
 """
 
 from __future__ import annotations
