@@ -1,9 +1,11 @@
 """Predict, then run: a multiple-choice question before each key experiment.
 
 ``ask(key)`` prints the question and its options before the experiment runs; the student
-writes the letter they expect in a function; after the run, ``check_prediction(key, answer)``
-says whether the run agrees. The right letters are stored hashed, as in notebook 01's quiz,
-so reading this file does not give them away; what the run printed is the explanation.
+writes the letter they expect in a function; after the run,
+``check_prediction(key, answer, **observed)`` says whether the run agrees. No right letter is
+stored anywhere: each question's rule reads the letter off the numbers the run measured
+(``observed``), so a run that came out otherwise would make another letter right, and what the
+run printed is the explanation.
 
 Example:
     >>> ask("03-scales")  # doctest: +ELLIPSIS
@@ -12,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -26,8 +28,64 @@ __all__ = ["QUESTIONS", "ask", "check_prediction"]
 class Question(NamedTuple):
     text: str
     options: dict[str, str]
-    digest: str  # of "key:letter" (see _digest)
+    observed: tuple[str, ...]  # the measurements the rule reads
+    rule: Callable[..., str | None]  # measurements -> the letter the run shows (None: none)
     look: str  # which printed check to read when the prediction was off
+
+
+def _task_id(with_z: float, without_z: float, blind_ceiling: float) -> str | None:
+    if without_z > with_z + 0.02:
+        return "c"
+    if abs(with_z - without_z) <= 0.02:
+        return "a"
+    return "b" if without_z <= blind_ceiling + 0.03 else None
+
+
+def _relatedness(
+    shared_identical: float, shared_opposite: float, apart_identical: float, apart_opposite: float
+) -> str | None:
+    better = (shared_identical < apart_identical, shared_opposite < apart_opposite)
+    if better == (True, True):
+        return "a"
+    close = all(
+        abs(s - a) <= 0.1 * a
+        for s, a in ((shared_identical, apart_identical), (shared_opposite, apart_opposite))
+    )
+    if close:
+        return "c"
+    return "b" if better == (True, False) and shared_opposite > 2 * apart_opposite else None
+
+
+def _scales(progress_small: float, progress_large: float) -> str | None:
+    # progress: a task's final training loss over its first (lower = learned more)
+    if progress_small > progress_large + 0.2:
+        return "c"
+    if progress_small < progress_large - 0.2:
+        return "b"
+    return "a"
+
+
+def _correlation(
+    shared_p1: float, shared_p05: float, apart_p1: float, apart_p05: float
+) -> str | None:
+    del apart_p1  # read by the student; the options compare at p = 0.5 only
+    if abs(shared_p05 - shared_p1) <= 0.1 * shared_p1:
+        return "b"
+    if shared_p05 > shared_p1:
+        return "a" if shared_p05 > apart_p05 else "c"
+    return None
+
+
+def _leak(trained_classes: float, held_out: float) -> str:
+    if trained_classes > held_out + 0.03:
+        return "b"
+    return "c" if trained_classes < held_out - 0.03 else "a"
+
+
+def _ways(lead_5_way: float, lead_20_way: float) -> str:
+    if lead_20_way > lead_5_way + 0.03:
+        return "c"
+    return "a" if lead_20_way < lead_5_way - 0.03 else "b"
 
 
 QUESTIONS = {
@@ -41,7 +99,8 @@ QUESTIONS = {
             "b": N_("lower accuracy on every task, no better than the blind ceiling"),
             "c": N_("better accuracy: it cannot overfit to the task identity"),
         },
-        "62bae9978cca3752",
+        ("with_z", "without_z", "blind_ceiling"),
+        _task_id,
         N_("the statements printed under 'over 8 seeds'"),
     ),
     "02-relatedness": Question(
@@ -55,7 +114,8 @@ QUESTIONS = {
             "b": N_("better for identical tasks, far worse for opposite ones"),
             "c": N_("the same everywhere: both have enough capacity"),
         },
-        "981cf27795f2b993",
+        ("shared_identical", "shared_opposite", "apart_identical", "apart_opposite"),
+        _relatedness,
         N_("the 'identical tasks' and 'conflicting tasks' statements"),
     ),
     "03-scales": Question(
@@ -69,7 +129,8 @@ QUESTIONS = {
             "b": N_("it learns faster: its loss is the easier one"),
             "c": N_("it hardly learns: the sigma = 100 task's gradient drowns it"),
         },
-        "5c008be6ac3fd666",
+        ("progress_small", "progress_large"),
+        _scales,
         N_("the 'equal weights' statement"),
     ),
     "04-correlation": Question(
@@ -82,7 +143,8 @@ QUESTIONS = {
             "b": N_("it stays put: the shared layer has capacity for both tasks"),
             "c": N_("it rises, but stays better than separate networks"),
         },
-        "b0004cac98c752dd",
+        ("shared_p1", "shared_p05", "apart_p1", "apart_p05"),
+        _correlation,
         N_("the 'negative transfer' statement"),
     ),
     "05-leak": Question(
@@ -97,7 +159,8 @@ QUESTIONS = {
             "b": N_("higher: the embedding memorised the classes it was trained on"),
             "c": N_("lower: the model is tired of those classes"),
         },
-        "54eb95ff19551d5e",
+        ("trained_classes", "held_out"),
+        _leak,
         N_("the 'leaked split' statement"),
     ),
     "06-ways": Question(
@@ -112,14 +175,11 @@ QUESTIONS = {
                 "it grows: the harder the task, the more what was learned across tasks matters"
             ),
         },
-        "3b1b3b9417eaee2e",
+        ("lead_5_way", "lead_20_way"),
+        _ways,
         N_("the 'at 20 ways' statements"),
     ),
 }
-
-
-def _digest(key: str, letter: str) -> str:
-    return hashlib.sha256(f"{key}:{letter}".encode()).hexdigest()[:16]
 
 
 def ask(key: str) -> None:
@@ -132,20 +192,42 @@ def ask(key: str) -> None:
         print(f"  ({letter}) {_(option)}")
 
 
-def check_prediction(key: str, prediction: str | Callable[[], str]) -> None:
+def check_prediction(key: str, prediction: str | Callable[[], str], **observed: float) -> None:
     """After the experiment: does the run agree with ``prediction`` (a letter, or a function
-    returning it)?
+    returning it)? ``observed`` holds the measurements the question's rule reads (numbers, or
+    one-element tensors); the rule turns them into the letter the run shows.
+
+    Raises:
+        ValueError: for an unknown key, or measurements missing, extra or not finite numbers.
     """
     if key not in QUESTIONS:
         raise ValueError(f"`key` must be one of {sorted(QUESTIONS)}; got {key!r}.")
     question = QUESTIONS[key]
+    if sorted(observed) != sorted(question.observed):
+        raise ValueError(
+            f"`observed` of {key!r} must be exactly {list(question.observed)}; "
+            f"got {sorted(observed)}."
+        )
+    values = {}
+    for name, value in observed.items():
+        try:
+            values[name] = float(value)
+        except (TypeError, ValueError, RuntimeError):
+            raise ValueError(f"`{name}` must be a number; got {value!r}.") from None
+        if not math.isfinite(values[name]):
+            raise ValueError(f"`{name}` must be finite; got {values[name]}.")
+    shown = question.rule(**values)
 
     def check() -> None:
         letter = prediction() if callable(prediction) else prediction
         assert letter in question.options, _(
             "answer with one of the letters {value}; got {letter!r}."
         ).format(value=sorted(question.options), letter=letter)
-        assert _digest(key, letter) == question.digest, _(
+        assert shown is not None, _(
+            "this run shows none of the options clearly (a setting too small?). Read {look} "
+            "above and compare it with your ({letter})."
+        ).format(letter=letter, look=_(question.look))
+        assert letter == shown, _(
             "the run does not show ({letter}). Read {look} above: what did it measure, and why "
             "did it come out that way?"
         ).format(letter=letter, look=_(question.look))
