@@ -33,9 +33,10 @@ The course folder (nbgrader's) is ``--course``, else ``MTML_COURSE``, else
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 
-from .i18n import LANGUAGES
+from .i18n import LANGUAGES, set_language
 
 __all__ = ["main"]
 
@@ -58,6 +59,12 @@ def _instructor_commands(commands) -> None:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--source", default="notebooks", help="the instructor notebooks")
         sub.add_argument("--released", help="the release date, YYYY-MM-DD (default: today)")
+        sub.add_argument(
+            "--homework",
+            action="append",
+            help="an assignment to include (repeat; default: all). Name every one released so "
+            "far: an update takes away what the newer release no longer has",
+        )
     commands.choices["workbook"].add_argument("--out", default="student")
     handout = commands.choices["handout"]
     handout.add_argument("--out", default="dist", help="the folder of the archive")
@@ -133,6 +140,12 @@ def _train(parser: argparse.ArgumentParser, args) -> None:
 def _student(args) -> int:
     from .course import manifest
 
+    start = getattr(args, "release", None) or getattr(args, "into", None) or pathlib.Path.cwd()
+    here = manifest.find_release(start)
+    edition = (manifest.read_manifest(here) or {}).get("edition") if here else None
+    if edition in LANGUAGES and "MTML_LANG" not in os.environ:
+        set_language(edition)  # a Korean handout's checks speak Korean
+
     if args.command == "selftest":
         from .course.selftest import selftest
 
@@ -165,6 +178,7 @@ def _instructor(args) -> None:
             course=args.course,
             language=args.lang,
             released=args.released,
+            homework=args.homework,
         )
         print("\n".join(report.lines()) or "up to date")
         print(f"student workbook ({args.lang}) in {args.out}")
@@ -177,6 +191,7 @@ def _instructor(args) -> None:
             course=args.course,
             project=args.project,
             released=args.released,
+            homework=args.homework,
         )
         print(f"handout ({args.lang}) written to {archive}")
         return

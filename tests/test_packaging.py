@@ -49,3 +49,17 @@ def test_readme_gives_two_commands_and_ci_runs_the_test_one():
         line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))
     ]
     assert run_lines == ["make test"]
+
+
+def test_the_handouts_requirements_are_the_lock_cut_to_the_workbook():
+    lines = (ROOT / "requirements" / "student.txt").read_text().splitlines()
+    student = dict(line.split("==") for line in lines if line and not line.startswith("#"))
+    locked = lock_pins()
+    assert {name: locked.get(name) for name in student} == student  # same versions, no others
+    assert student["torch"] == "2.13.0"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    needed = project["dependencies"] + project["optional-dependencies"]["workbook"]
+    names = {re.split(r"[<>=\[ ]", d)[0].lower().replace("_", "-") for d in needed}
+    assert names <= {n.lower().replace("_", "-") for n in student}
+    # the instructor's and the test tools stay out of the students' install
+    assert not {"pytest", "nbval", "playwright", "ruff"} & set(student)

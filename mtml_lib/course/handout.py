@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from importlib import resources
 
 from .. import __version__
@@ -40,6 +41,15 @@ __all__ = ["build_handout", "build_wheel", "handout_name"]
 REQUIREMENTS = pathlib.Path("requirements") / "student.txt"
 
 
+WHEEL_README = """# mtml_lib
+
+The library of the mtml-workbook course on multi-task learning and meta-learning: task
+families, task-conditioned models, loss weighting, mixture-of-experts ranking, episodic
+few-shot data and black-box meta-learners, in PyTorch, with the workbook's self-checks.
+It comes with the course handout; the handout's README says how to set it up.
+"""
+
+
 def handout_name(language: str) -> str:
     """The archive's file name for an edition."""
     return f"mtml-workbook-{__version__}-{check_language(language)}.zip"
@@ -47,13 +57,15 @@ def handout_name(language: str) -> str:
 
 def build_wheel(project: pathlib.Path, out: pathlib.Path, epoch: int) -> pathlib.Path:
     """The library's wheel, built with pip from a clean copy of ``project`` (only
-    ``pyproject.toml``, ``README.md`` and ``mtml_lib/``; no build leftovers), its file times
+    ``pyproject.toml`` and ``mtml_lib/``, with ``WHEEL_README``; no build leftovers), its file times
     those of the release date."""
     with tempfile.TemporaryDirectory(prefix="mtml-wheel-") as scratch:
         copy = pathlib.Path(scratch) / "project"
         copy.mkdir()
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copy(project / name, copy / name)
+        shutil.copy(project / "pyproject.toml", copy / "pyproject.toml")
+        # the wheel's description is the library's, not the project README (that one is the
+        # instructor's: it speaks of solution blocks, hidden tests and graders)
+        (copy / "README.md").write_text(WHEEL_README, encoding="utf-8")
         shutil.copytree(
             project / "mtml_lib",
             copy / "mtml_lib",
@@ -112,6 +124,7 @@ def build_handout(
     course: str | os.PathLike | None = None,
     project: str | os.PathLike = ".",
     released: str | None = None,
+    homework: Sequence[str] | None = None,
 ) -> pathlib.Path:
     """Build the handout archive of the ``language`` edition into the folder ``out``.
 
@@ -123,6 +136,8 @@ def build_handout(
         project: the checkout whose library goes into the wheel and whose
             ``requirements/student.txt`` becomes ``requirements.txt``.
         released: the release date (``YYYY-MM-DD``; default today, or ``SOURCE_DATE_EPOCH``).
+        homework: the assignments it holds (default all); name every one released so far,
+            since an update takes away what a newer handout no longer has.
 
     Returns:
         The archive's path.
@@ -140,7 +155,10 @@ def build_handout(
     with tempfile.TemporaryDirectory(prefix="mtml-handout-") as scratch:
         staged = Staged(pathlib.Path(scratch) / f"mtml-workbook-{language}", language)
         staged.add_workbook(
-            source=pathlib.Path(source), course=course and pathlib.Path(course), folder="workbook"
+            source=pathlib.Path(source),
+            course=course and pathlib.Path(course),
+            folder="workbook",
+            homework=homework,
         )
         wheel = build_wheel(project, staged.root / "wheels", epoch).relative_to(staged.root)
         shutil.copy(requirements, staged.root / "requirements.txt")

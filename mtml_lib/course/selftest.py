@@ -24,6 +24,8 @@ import pathlib
 import sys
 from collections.abc import Callable
 
+from ..i18n import translate as _
+
 __all__ = ["notebook_imports", "selftest"]
 
 
@@ -60,8 +62,14 @@ def _environment() -> str:
     )
     have = torch.__version__.split("+")[0]
     if wanted and have != wanted:
-        raise RuntimeError(f"torch {have} is installed; the workbook pins {wanted}")
-    return f"Python {sys.version.split()[0]}, torch {torch.__version__}, device {get_device()}"
+        raise RuntimeError(
+            _("torch {have} is installed; the workbook pins {wanted}").format(
+                have=have, wanted=wanted
+            )
+        )
+    return _("Python {python}, torch {torch}, device {device}").format(
+        python=sys.version.split()[0], torch=torch.__version__, device=get_device()
+    )
 
 
 def _digits() -> str:
@@ -70,7 +78,9 @@ def _digits() -> str:
     pool = load_digits_pool()
     tasks = multitask_classification()
     x, _y = tasks[0].sample(8, generator=0)
-    return f"digits: {len(pool.images)} training images, {len(tasks)} tasks, x {tuple(x.shape)}"
+    return _("digits: {images} training images, {tasks} tasks, x {shape}").format(
+        images=len(pool.images), tasks=len(tasks), shape=tuple(x.shape)
+    )
 
 
 def _families() -> str:
@@ -79,7 +89,7 @@ def _families() -> str:
 
     count = len(related_sinusoids(4, relatedness=0.5)) + len(loss_scale_toy())
     count += len(mmoe_correlated(0.5))
-    return f"task families: {count} tasks drawn"
+    return _("task families: {count} tasks drawn").format(count=count)
 
 
 def _recommender() -> str:
@@ -89,7 +99,7 @@ def _recommender() -> str:
 
     simulator = RecommendationSimulator(num_users=20, num_items=30)
     users, _items, _positions = simulator.log_impressions(4, torch.Generator().manual_seed(0))
-    return f"recommender simulator: {len(users)} impressions logged"
+    return _("recommender simulator: {count} impressions logged").format(count=len(users))
 
 
 def _glyphs() -> str:
@@ -99,22 +109,33 @@ def _glyphs() -> str:
     glyphs = load_glyphs()
     sampler = EpisodeSampler(glyphs, n_way=5, k_shot=1, n_query=1, batch_size=2, generator=0)
     episode = sampler.sample()
-    return f"Glyphs: {glyphs.num_classes} classes, an episode of {tuple(episode.support_x.shape)}"
+    return _("Glyphs: {classes} classes, an episode of {shape}").format(
+        classes=glyphs.num_classes, shape=tuple(episode.support_x.shape)
+    )
 
 
 def _sinusoids() -> str:
     from ..data.sinusoids import sample_sinusoid_batch
 
     batch = sample_sinusoid_batch(4, 10, generator=0)
-    return f"sinusoid tasks: a batch of {tuple(batch['x'].shape)}"
+    return _("sinusoid tasks: a batch of {shape}").format(shape=tuple(batch["x"].shape))
 
 
 def _kernel() -> str:
-    """Start the ``python3`` kernel JupyterLab uses and ask it a few questions."""
-    from jupyter_client.manager import start_new_kernel
+    """Start the ``python3`` kernel JupyterLab uses and ask it a few questions (over IPC
+    sockets where there are any, so that the kernel has no unencrypted TCP port to warn about)."""
+    import tempfile
 
-    manager, client = start_new_kernel(kernel_name="python3")
-    try:
+    from jupyter_client.manager import KernelManager
+
+    with tempfile.TemporaryDirectory(prefix="mtml-kernel-") as scratch:
+        where = (
+            {"transport": "ipc", "ip": str(pathlib.Path(scratch) / "k")} if os.name != "nt" else {}
+        )
+        manager = KernelManager(kernel_name="python3", **where)
+        manager.start_kernel()
+        client = manager.client()
+        client.start_channels()
         code = (
             "import sys, mtml_lib, ipywidgets\nfrom tqdm.auto import tqdm\n"
             "for _ in tqdm(range(3)): pass\nprint(sys.executable)"
@@ -128,16 +149,22 @@ def _kernel() -> str:
             elif message["msg_type"] == "error":
                 errors.append(f"{content['ename']}: {content['evalue']}")
 
-        client.execute_interactive(code, timeout=120, output_hook=collect)
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
+        try:
+            client.wait_for_ready(timeout=120)
+            client.execute_interactive(code, timeout=120, output_hook=collect)
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
     if errors:
         raise RuntimeError("".join(errors)[-500:])
     executable = "".join(printed).strip()
     if pathlib.Path(executable).resolve() != pathlib.Path(sys.executable).resolve():
-        raise RuntimeError(f"the python3 kernel runs {executable}, not this environment's Python")
-    return "a notebook kernel: starts in this environment, progress bars as widgets"
+        raise RuntimeError(
+            _("the python3 kernel runs {executable}, not this environment's Python").format(
+                executable=executable
+            )
+        )
+    return _("a notebook kernel: starts in this environment, progress bars as widgets")
 
 
 CHECKS: list[tuple[str, Callable[[], str]]] = [
@@ -156,7 +183,7 @@ def _imports(notebook: pathlib.Path) -> str:
     namespace: dict = {}
     for statement in statements:
         exec(statement, namespace)  # noqa: S102 - the workbook's own import lines
-    return f"{notebook.name}: {len(statements)} imports"
+    return _("{notebook}: {count} imports").format(notebook=notebook.name, count=len(statements))
 
 
 def selftest(workbook: str | os.PathLike, *, out=print) -> bool:
@@ -166,14 +193,18 @@ def selftest(workbook: str | os.PathLike, *, out=print) -> bool:
     notebooks = [n for n in notebooks if ".ipynb_checkpoints" not in n.parts]
     checks = CHECKS[:1] + [(n.name, lambda n=n: _imports(n)) for n in notebooks] + CHECKS[1:]
     if not notebooks:
-        out(f"[failed] no notebooks under {workbook}")
+        out(_("[failed] no notebooks under {folder}").format(folder=workbook))
         return False
     passed = True
     for name, check in checks:
         importlib.invalidate_caches()
         try:
-            out(f"[ok] {check()}")
+            out(_("[ok] {title}").format(title=check()))
         except Exception as error:  # noqa: BLE001 - every failure is reported, then the next
-            out(f"[failed] {name}: {type(error).__name__}: {error}")
+            out(
+                _("[failed] {name}: {error}").format(
+                    name=name, error=f"{type(error).__name__}: {error}"
+                )
+            )
             passed = False
     return passed

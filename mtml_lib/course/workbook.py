@@ -17,6 +17,7 @@ import os
 import pathlib
 import shutil
 import tempfile
+from collections.abc import Sequence
 
 from .. import __version__
 from ..i18n import check_language
@@ -95,10 +96,16 @@ class Staged:
         self.files[relative] = content_hash(self.root / relative)
 
     def add_workbook(
-        self, *, source: pathlib.Path, course: pathlib.Path | None, folder: str = ""
+        self,
+        *,
+        source: pathlib.Path,
+        course: pathlib.Path | None,
+        folder: str = "",
+        homework: Sequence[str] | None = None,
     ) -> None:
         """Stage the student notebooks of ``source`` and the homework releases of ``course``
-        (default ``source/homework``) under ``folder``."""
+        (default ``source/homework``) under ``folder``: the assignments named in ``homework``
+        (default all of them)."""
         import nbformat
 
         base = self.root / folder
@@ -111,10 +118,17 @@ class Staged:
         if not (course / "nbgrader_config.py").exists():
             raise CourseError(f"no nbgrader course folder at {str(course)!r} (--course).")
         timeout = cell_timeout(course)
+        chosen = assignments(course) if homework is None else list(homework)
+        for assignment in chosen:
+            if assignment not in assignments(course):
+                raise CourseError(
+                    f"`homework` must name assignments of {str(course)!r}, one of "
+                    f"{assignments(course)}; got {assignment!r}."
+                )
         with tempfile.TemporaryDirectory(prefix="mtml-edition-") as scratch:
             if course_language(course) != self.language:  # release from the edition's folder
                 course = edition_course(course, self.language, pathlib.Path(scratch) / "course")
-            for assignment in assignments(course):
+            for assignment in sorted(set(chosen)):
                 release(course, assignment, quiet=True)
                 shutil.copytree(course / "release" / assignment, base / "homework" / assignment)
                 for path in sorted((base / "homework" / assignment).rglob("*")):
@@ -154,10 +168,12 @@ def build_workbook(
     course: str | os.PathLike | None = None,
     language: str = "en",
     released: str | None = None,
+    homework: Sequence[str] | None = None,
 ) -> MergeReport:
     """Write the student workbook in ``language`` into ``out``: the labs and the appendix of
     ``source`` without their solutions, and the homework releases of ``course`` (default
-    ``source/homework``).
+    ``source/homework``): those named in ``homework``, default all (name every assignment
+    released so far: one left out is taken away from the folder unless the student edited it).
 
     ``out`` may already hold a student's work: what they have not edited is updated, what they
     have edited is kept (:func:`mtml_lib.course.manifest.merge`).
@@ -165,6 +181,8 @@ def build_workbook(
     check_language(language)
     with tempfile.TemporaryDirectory(prefix="mtml-workbook-") as scratch:
         staged = Staged(pathlib.Path(scratch) / "tree", language)
-        staged.add_workbook(source=pathlib.Path(source), course=course and pathlib.Path(course))
+        staged.add_workbook(
+            source=pathlib.Path(source), course=course and pathlib.Path(course), homework=homework
+        )
         staged.finish(released, workbook=".")
         return merge(staged.root, out)
