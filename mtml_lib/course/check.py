@@ -109,6 +109,18 @@ def _read(path: pathlib.Path):
     return notebook
 
 
+def _kernel_config(scratch: str):
+    """nbclient's kernel over IPC sockets in ``scratch`` where there are any (the kernel then has
+    no unencrypted TCP port to warn the student about; nbclient still makes and interrupts it)."""
+    from traitlets.config import Config
+
+    config = Config()
+    if os.name != "nt":
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = os.path.join(scratch, "k")
+    return config
+
+
 def _execute(notebook, timeout: int):
     """Run ``notebook`` as the autograder does; returns it executed and each cell's seconds."""
     from nbgrader.preprocessors import Execute
@@ -117,7 +129,9 @@ def _execute(notebook, timeout: int):
         saved = os.environ.get("MTML_AUTOGRADE")
         os.environ["MTML_AUTOGRADE"] = "1"  # the kernel sees what the autograder's sees
         try:
-            executor = Execute(timeout=timeout, interrupt_on_timeout=True)
+            executor = Execute(
+                timeout=timeout, interrupt_on_timeout=True, config=_kernel_config(scratch)
+            )
             notebook, _resources = executor.preprocess(notebook, {"metadata": {"path": scratch}})
         finally:
             if saved is None:
