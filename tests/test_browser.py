@@ -1,7 +1,9 @@
 """The student's view, end to end: JupyterLab in headless Chromium.
 
-The server is started with the README's open command (``make lab``, student workbook,
-127.0.0.1, a token, no browser of its own) on a fresh copy of the student workbook; Playwright
+The server is started with the student handout's open command (``python3 workbook.py lab``,
+127.0.0.1, a token, no browser of its own) in a copy of the handout unpacked and set up where
+the repository is not (tests/testkit/handout.py), in both editions; the labs run at their small
+settings (tests/testkit/small.py; nbval runs the full ones). Playwright
 drives Debian's Chromium at ``/usr/bin/chromium`` (``MTML_CHROMIUM`` overrides; no browser is ever
 downloaded). For every lab notebook the test runs all cells in the page and checks what a student
 would see: no error output, no stderr text (progress bars must be widgets), every figure decoded,
@@ -9,8 +11,7 @@ and an explorer slider that, moved with the keyboard in the browser, makes the k
 Screenshots land in ``artifacts/browser/`` (``MTML_ARTIFACTS`` overrides), printed at the end.
 
 Without Chromium or Playwright the tests are skipped with the reason (``make test`` installs
-Chromium with apt when it can).
-"""
+Chromium with apt when it can)."""
 
 from __future__ import annotations
 
@@ -18,22 +19,19 @@ import json
 import os
 import pathlib
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 
 import pytest
+from testkit.handout import Lab as HandoutLab
+from testkit.small import inject
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LABS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHROMIUM = os.environ.get("MTML_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = pathlib.Path(os.environ.get("MTML_ARTIFACTS", ROOT / "artifacts")) / "browser"
 TOKEN = "mtml-browser-test"
-RUN_TIMEOUT_S = 900  # per notebook; the longest takes about four minutes on a 2-core CPU
+RUN_TIMEOUT_S = 600  # per notebook, at the small settings (tests/testkit/small.py)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -51,97 +49,34 @@ def _playwright():
     return sync_playwright
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Lab:
-    """A JupyterLab server started by ``make lab`` and the REST calls the test needs."""
-
-    def __init__(self, tmp: pathlib.Path, edition: str = "en"):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.workbook = tmp / ("student" if edition == "en" else f"student-{edition}")
-        settings = tmp / "lab-settings" / "@jupyterlab" / "notebook-extension"
-        settings.mkdir(parents=True)
-        # Every cell stays in the page, so that every output can be inspected (JupyterLab otherwise
-        # virtualises long notebooks and leaves off-screen cells out of the DOM).
-        (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-        config = tmp / "jupyter-config"
-        config.mkdir()
-        # window.jupyterapp, for running commands and reading the notebook model from the page.
-        (config / "jupyter_server_config.json").write_text(
-            json.dumps({"LabApp": {"expose_app_in_browser": True}})
-        )
-        env = dict(
-            os.environ,
-            JUPYTER_TOKEN=TOKEN,
-            JUPYTER_CONFIG_DIR=str(config),
-            JUPYTERLAB_SETTINGS_DIR=str(tmp / "lab-settings"),
-            JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
-        )
-        env.pop("MTML_DEVICE", None)
-        venv = pathlib.Path(sys.prefix)
-        self.log = (tmp / "lab.log").open("w")
-        # The README's open command; -o: this environment is the test's own, never reinstalled here.
-        self.process = subprocess.Popen(
-            [
-                "make",
-                "--no-print-directory",
-                "-C",
-                str(ROOT),
-                "-o",
-                f"{venv}/.installed",
-                "lab",
-                f"EDITION={edition}",
-                f"VENV={venv}",
-                f"STUDENT={self.workbook}",
-                f"PORT={self.port}",
-                "OPEN_BROWSER=no",
-            ],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.log_path = tmp / "lab.log"
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"`make lab` exited with {self.process.returncode}:\n"
-                    f"{self.log_path.read_text()[-3000:]}"
-                )
-            try:
-                self.api("GET", "status")
-                return
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.5)
-        self.close()
-        raise RuntimeError(
-            f"JupyterLab did not answer within 180 s:\n{self.log_path.read_text()[-3000:]}"
-        )
-
-    def api(self, method: str, path: str):
-        request = urllib.request.Request(f"{self.url}/api/{path}?token={TOKEN}", method=method)
-        with urllib.request.urlopen(request, timeout=10) as response:
-            body = response.read()
-        return json.loads(body) if body else None
-
-    def delete_sessions(self):
-        for session in self.api("GET", "sessions"):
-            self.api("DELETE", f"sessions/{session['id']}")
-
-    def close(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-        self.log.close()
+def start_lab(handout, tmp: pathlib.Path):
+    """The handout's open command (``python3 workbook.py lab``) on a student's copy of the
+    handout whose notebooks have their small settings injected (the full ones run under nbval:
+    here what counts is what the page shows)."""
+    mine = handout.copy(tmp / "student")
+    for name in LABS:
+        inject(mine.workbook / name)
+    settings = tmp / "lab-settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    # Every cell stays in the page, so that every output can be inspected (JupyterLab otherwise
+    # virtualises long notebooks and leaves off-screen cells out of the DOM).
+    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    config = tmp / "jupyter-config"
+    config.mkdir()
+    # window.jupyterapp, for running commands and reading the notebook model from the page.
+    (config / "jupyter_server_config.json").write_text(
+        json.dumps({"LabApp": {"expose_app_in_browser": True}})
+    )
+    lab = HandoutLab(
+        mine,
+        tmp / "lab.log",
+        token=TOKEN,
+        JUPYTER_CONFIG_DIR=str(config),
+        JUPYTERLAB_SETTINGS_DIR=str(tmp / "lab-settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
+    )
+    lab.workbook = mine.workbook
+    return lab
 
 
 @pytest.fixture(scope="module")
@@ -165,8 +100,8 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def lab(browser, tmp_path_factory):
-    server = Lab(tmp_path_factory.mktemp("lab"))
+def lab(browser, handouts, tmp_path_factory):
+    server = start_lab(handouts["en"], tmp_path_factory.mktemp("lab"))
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     yield server
@@ -280,7 +215,7 @@ def _explorers(page) -> dict:
     return json.loads(text)
 
 
-def _open(browser, lab: Lab, path: str):
+def _open(browser, lab: HandoutLab, path: str):
     page = browser.new_page(viewport={"width": 1280, "height": 1400})
     messages = []
     page.on("pageerror", lambda error: messages.append(str(error)))
@@ -454,8 +389,8 @@ def _hangul_families() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def lab_ko(browser, tmp_path_factory):
-    server = Lab(tmp_path_factory.mktemp("lab-ko"), edition="ko")  # `make lab EDITION=ko`
+def lab_ko(browser, handouts, tmp_path_factory):
+    server = start_lab(handouts["ko"], tmp_path_factory.mktemp("lab-ko"))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     yield server
     server.close()

@@ -17,6 +17,7 @@ import time
 
 import nbformat
 import pytest
+from testkit.handout import checked_upload
 
 from mtml_lib import course as homework
 from mtml_lib.course import folder as course_folder
@@ -198,10 +199,16 @@ def hw1_answers(course):
 
 
 @pytest.fixture(scope="module")
-def hw1_scores(course, tmp_path_factory):
+def hw1_scores(course, tmp_path_factory, handouts):
     folder = tmp_path_factory.mktemp("hw1_submissions")
     right, wrong = hw1_answers(course)
     submission(course, HW1, "solution", folder, right)
+    # the same answers, checked in the student handout and uploaded as `mtml check` wrote them
+    upload, printed, seconds = checked_upload(
+        handouts["en"], HW1, right, "uploaded", tmp_path_factory.mktemp("hw1_handout")
+    )
+    print(f"\n`workbook.py check {HW1}` of the solved homework: {seconds:.0f} s\n{printed}")
+    shutil.copy(upload, folder / upload.name)
     submission(course, HW1, "blank", folder)
     submission(course, HW1, "wrong", folder, wrong)
     swapped = replace(  # the like weight put on the click objective
@@ -247,7 +254,10 @@ def hw1_scores(course, tmp_path_factory):
     submission(course, HW1, "monkeypatch", folder, wrong, extra_after=monkeypatch)
     for student, (answers, attack) in attacks(course).items():
         submission(course, HW1, student, folder, answers, extra_after=attack)
-    homework.collect(course, HW1, folder)
+    releases = homework.collect(course, HW1, folder)
+    assert releases["solution"] == "no release stamp"
+    stamp = json.loads((handouts["en"].root / ".mtml-release.json").read_text())
+    assert releases["uploaded"] == f"{stamp['version']} en 2026-12-01 {stamp['release']}"
     before = tree(course)
     trusted = homework.autograde(course, HW1, cell_timeout=15, probe_timeout=60, jobs=2)
     time.sleep(ATTACK_DELAY + 5)  # a detached writer would have struck by now
@@ -379,6 +389,7 @@ def hw1(*points):
 
 EXPECTED_HW1 = {
     "solution": hw1(3, 3, 3, 2, 4, 5),
+    "uploaded": hw1(3, 3, 3, 2, 4, 5),  # the solution, through the handout's check
     "blank": hw1(0, 0, 0, 0, 0, 0),
     # FiLM's first layer ignores the task; the MMoE's gates are not normalised
     "wrong": hw1(3, 2, 0, 0, 2, 0),
@@ -450,7 +461,7 @@ def test_grades_and_feedback(course, hw1_scores, tmp_path):
 # --- HW2 ------------------------------------------------------------------------------------
 
 
-def test_hw2_scores_are_exact(course, tmp_path):
+def test_hw2_scores_are_exact(course, tmp_path, handouts):
     right = full_solution(course, HW2)
     wrong = {
         "make_batch": right["make_batch"],
@@ -473,11 +484,19 @@ def test_hw2_scores_are_exact(course, tmp_path):
     submission(course, HW2, "solution", tmp_path, right)
     submission(course, HW2, "blank", tmp_path)
     submission(course, HW2, "wrong", tmp_path, wrong)
+    upload, printed, seconds = checked_upload(
+        handouts["en"], HW2, right, "uploaded", tmp_path / "handout"
+    )
+    print(f"\n`workbook.py check {HW2}` of the solved homework: {seconds:.0f} s\n{printed}")
+    shutil.copy(upload, tmp_path / upload.name)
+    shutil.rmtree(tmp_path / "handout")
     homework.collect(course, HW2, tmp_path)
     trusted = homework.autograde(course, HW2, cell_timeout=30, probe_timeout=120)
     parts = ("test_sample_batch", "test_make_batch", "test_mann", "test_query_loss")
     parts += ("test_train", "test_evaluate")
     assert trusted["solution"] == dict(zip(parts, (4, 3, 4, 2, 3, 4)))
+    assert trusted["uploaded"] == trusted["solution"]  # through the handout's check
+    assert gradebook_scores(course, HW2)["uploaded"] == gradebook_scores(course, HW2)["solution"]
     assert trusted["blank"] == dict.fromkeys(parts, 0)
     # the query row is not shuffled (one check of part 1); the query labels reach the model (one
     # check of part 3); the loss is taken over every row; evaluation records gradients (one check)
