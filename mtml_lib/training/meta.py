@@ -38,9 +38,9 @@ from torch import nn
 from .. import distributed
 from .._validation import check_int
 from ..device import autocast, get_device
-from ..metrics import confidence_interval
 from ..models.blackbox import BlackBoxLearner
 from ..seeding import make_generator
+from ..stats import Estimate
 from .config import MetaTrainConfig, make_config
 from .core import History, Loop, check_streams_differ
 
@@ -87,7 +87,7 @@ def meta_test(
     episodes: int = 600,
     use_autocast: bool = True,
     generator: int | torch.Generator | None = 0,
-) -> tuple[float, float]:
+) -> Estimate:
     """Meta-test ``learner`` on ``episodes`` episodes of ``sampler``.
 
     Args:
@@ -99,8 +99,11 @@ def meta_test(
         generator: the learner's own randomness (e.g. the memory learner's query order).
 
     Returns:
-        ``(mean, half_width)``: mean query accuracy (classification) or mean squared error
-        (regression) over the episodes, and its 95% confidence half-width.
+        An :class:`~mtml_lib.stats.Estimate`, which unpacks to ``(mean, half_width)``: mean
+        query accuracy (classification) or mean squared error (regression) over the
+        episodes, and its 95% confidence half-width; ``.values`` keeps each episode's, in the
+        sampler's order, for paired comparisons on the same episodes
+        (:func:`mtml_lib.stats.paired_test`).
     """
     learner = _check_learner(learner)
     episodes = check_int("episodes", episodes, minimum=2)
@@ -118,7 +121,7 @@ def meta_test(
         values.append(metric.float())
         seen += metric.shape[0]
     learner.train(was_training)
-    return confidence_interval(torch.cat(values)[:episodes].cpu())
+    return Estimate(torch.cat(values)[:episodes].float().cpu())
 
 
 class _Loss(nn.Module):

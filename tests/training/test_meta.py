@@ -174,3 +174,21 @@ def test_compile_compiles_the_step_and_matches_the_eager_run():
     torch.testing.assert_close(compiled[0], eager[0], rtol=1e-4, atol=1e-5)
     for name, value in eager[1].items():
         torch.testing.assert_close(compiled[1][name], value, rtol=1e-4, atol=1e-5)
+
+
+def test_meta_test_keeps_every_episode_for_a_paired_comparison():
+    """The kept values give the mean and half-width back, one per episode, and the same sampler
+    seed gives the same episodes: what lets two learners be compared episode by episode."""
+    from mtml_lib.metrics import confidence_interval
+
+    test = templates(seed=5)
+    results = []
+    for name in ("cnp", "transformer"):
+        sampler = EpisodeSampler(test, n_way=3, k_shot=1, n_query=2, batch_size=40, generator=7)
+        results.append(meta_test(learner(name), sampler, episodes=100))
+    for result in results:
+        mean, half = result
+        assert result.values.shape == (100,) and (mean, half) == confidence_interval(result.values)
+    same = EpisodeSampler(test, n_way=3, k_shot=1, n_query=2, batch_size=40, generator=7)
+    again = meta_test(learner("cnp"), same, episodes=100)
+    assert torch.equal(again.values, results[0].values)  # the same episodes, episode by episode
