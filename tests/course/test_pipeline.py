@@ -491,7 +491,7 @@ def test_hw2_scores_are_exact(course, tmp_path, handouts):
     shutil.copy(upload, tmp_path / upload.name)
     shutil.rmtree(tmp_path / "handout")
     homework.collect(course, HW2, tmp_path)
-    trusted = homework.autograde(course, HW2, cell_timeout=30, probe_timeout=120)
+    trusted = homework.autograde(course, HW2, cell_timeout=30, probe_timeout=120, jobs=2)
     parts = ("test_sample_batch", "test_make_batch", "test_mann", "test_query_loss")
     parts += ("test_train", "test_evaluate")
     assert trusted["solution"] == dict(zip(parts, (4, 3, 4, 2, 3, 4)))
@@ -504,22 +504,6 @@ def test_hw2_scores_are_exact(course, tmp_path, handouts):
 
 
 # --- the student workbook -------------------------------------------------------------------
-
-
-def run_notebook(path):
-    """Run a notebook of the student workbook top to bottom; what its code cells printed."""
-    from nbclient import NotebookClient
-
-    notebook = nbformat.read(path, as_version=4)
-    NotebookClient(
-        notebook,
-        kernel_name="python3",
-        timeout=300,
-        resources={"metadata": {"path": str(path.parent)}},
-    ).execute()
-    return "".join(
-        o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs
-    )
 
 
 def test_the_student_workbook(course, tmp_path):
@@ -538,11 +522,7 @@ def test_the_student_workbook(course, tmp_path):
     assert (out / "homework" / HW1 / f"{HW1}.ipynb").exists() and (
         out / "homework" / HW2 / f"{HW2}.ipynb"
     ).exists()
-    # A student running notebook 01's exercises before doing them is told so, not shown a crash.
-    printed = run_notebook(labs[0])  # execute() raises on a cell that raises
-    # the prediction and the three exercises
-    assert printed.count("[not yet]") == 4 and "[wrong]" not in printed
-    assert "Traceback" not in printed
+    # Running them is tests/course/test_handout.py's: every student notebook, both editions.
 
 
 # --- the Korean edition: the same pipeline in the other language ---------------------------
@@ -616,7 +596,3 @@ def test_the_korean_student_workbook(tmp_path):
         assert 'LANGUAGE = "ko"' in notebook.cells[1].source
     release = out / "homework" / HW2 / f"{HW2}.ipynb"
     assert "블랙박스 메타러닝" in release.read_text()
-    # A Korean student running notebook 01's exercises before doing them is told so in Korean.
-    printed = run_notebook(labs[0])  # execute() raises on a cell that raises
-    assert printed.count("[아직]") == 4 and "[not yet]" not in printed
-    assert "예측한 뒤 실행하기: 크기가 같은 두 모델이" in printed
