@@ -109,9 +109,11 @@ def _read(path: pathlib.Path):
     return notebook
 
 
-def _kernel_config(scratch: str):
-    """nbclient's kernel over IPC sockets in ``scratch`` where there are any (the kernel then has
-    no unencrypted TCP port to warn the student about; nbclient still makes and interrupts it)."""
+def kernel_config(scratch: str):
+    """A kernel manager's config: IPC sockets in ``scratch`` where there are any (the kernel then
+    has no unencrypted TCP port to warn the student about), for nbclient's kernel here and the
+    selftest's; pass it as ``config``, not a ready-made manager, which nbclient would not
+    interrupt at the cell limit."""
     from traitlets.config import Config
 
     config = Config()
@@ -130,7 +132,7 @@ def _execute(notebook, timeout: int):
         os.environ["MTML_AUTOGRADE"] = "1"  # the kernel sees what the autograder's sees
         try:
             executor = Execute(
-                timeout=timeout, interrupt_on_timeout=True, config=_kernel_config(scratch)
+                timeout=timeout, interrupt_on_timeout=True, config=kernel_config(scratch)
             )
             notebook, _resources = executor.preprocess(notebook, {"metadata": {"path": scratch}})
         finally:

@@ -128,11 +128,10 @@ def _kernel() -> str:
 
     from jupyter_client.manager import KernelManager
 
+    from .check import kernel_config
+
     with tempfile.TemporaryDirectory(prefix="mtml-kernel-") as scratch:
-        where = (
-            {"transport": "ipc", "ip": str(pathlib.Path(scratch) / "k")} if os.name != "nt" else {}
-        )
-        manager = KernelManager(kernel_name="python3", **where)
+        manager = KernelManager(kernel_name="python3", config=kernel_config(scratch))
         manager.start_kernel()
         client = manager.client()
         client.start_channels()
