@@ -79,32 +79,20 @@ MARKERS = (
 )
 
 
-def blocks(notebook, begin, end):
-    """The lines between the markers ``begin`` and ``end`` of every code cell."""
-    found = []
-    for cell in notebook.cells:
-        inside = False
-        for line in cell.source.splitlines():
-            if end in line:
-                inside = False
-            elif inside:
-                found.append(line.strip())
-            elif begin in line:
-                inside = True
-    return found
-
-
-def outside_blocks(source):
-    """A cell's source without its solution and hidden-test blocks (markers included)."""
-    kept, inside = [], False
+def split_blocks(source):
+    """A cell's source as (the lines inside its solution and hidden-test blocks, stripped; the
+    text outside them, markers left out)."""
+    inside, outside, within = [], [], False
     for line in source.splitlines():
         if any(begin in line for begin in MARKERS[::2]):
-            inside = True
+            within = True
         elif any(end in line for end in MARKERS[1::2]):
-            inside = False
-        elif not inside:
-            kept.append(line)
-    return "\n".join(kept)
+            within = False
+        elif within:
+            inside.append(line.strip())
+        else:
+            outside.append(line)
+    return inside, "\n".join(outside)
 
 
 def distinctive(lines, released):
@@ -120,14 +108,14 @@ def instructor_secrets():
     sources += sorted((ROOT / "notebooks" / "homework" / "source").glob("*/*.ipynb"))
     notebooks = {path: nbformat.read(path, as_version=4) for path in sources}
     released = "\n".join(
-        outside_blocks(cell.source)
+        split_blocks(cell.source)[1]
         for notebook in notebooks.values()
         for cell in notebook.cells
         if not (cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"))
     )
     secrets = {}
     for path, notebook in notebooks.items():
-        lines = blocks(notebook, *MARKERS[:2]) + blocks(notebook, *MARKERS[2:])
+        lines = [line for cell in notebook.cells for line in split_blocks(cell.source)[0]]
         lines += [
             line.strip()
             for cell in notebook.cells
