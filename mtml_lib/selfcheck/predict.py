@@ -1,11 +1,12 @@
 """Predict, then run: a multiple-choice question before each key experiment.
 
 ``ask(key)`` prints the question and its options before the experiment runs; the student
-writes the letter they expect in a function; after the run,
-``check_prediction(key, answer, **observed)`` says whether the run agrees. No right letter is
-stored anywhere: each question's rule reads the letter off the numbers the run measured
-(``observed``), so a run that came out otherwise would make another letter right, and what the
-run printed is the explanation.
+writes the letter they expect in a function, and ``record_prediction(key, answer)`` notes it
+before the experiment starts; after the run, ``check_prediction(key, answer, **observed)`` says
+whether the run agrees with the letter recorded, and shows it when the answer was changed since.
+No right letter is stored anywhere: each question's rule reads the letter off the numbers the run
+measured (``observed``), so a run that came out otherwise would make another letter right, and
+what the run printed is the explanation.
 
 Example:
     >>> ask("03-scales")  # doctest: +ELLIPSIS
@@ -22,7 +23,7 @@ from ..i18n import N_
 from ..i18n import translate as _
 from . import run_check
 
-__all__ = ["QUESTIONS", "ask", "check_prediction"]
+__all__ = ["QUESTIONS", "ask", "check_prediction", "record_prediction"]
 
 
 class Question(NamedTuple):
@@ -34,11 +35,11 @@ class Question(NamedTuple):
 
 
 def _task_id(with_z: float, without_z: float, blind_ceiling: float) -> str | None:
-    if without_z > with_z + 0.02:
-        return "c"
     if abs(with_z - without_z) <= 0.02:
         return "a"
-    return "b" if without_z <= blind_ceiling + 0.03 else None
+    if without_z > with_z:
+        return None  # better without the task: none of the options
+    return "b" if without_z <= blind_ceiling + 0.03 else "c"
 
 
 def _relatedness(
@@ -96,8 +97,14 @@ QUESTIONS = {
         ),
         {
             "a": N_("about the same accuracy as the one with z_i: the images carry the task"),
-            "b": N_("lower accuracy on every task, no better than the blind ceiling"),
-            "c": N_("better accuracy: it cannot overfit to the task identity"),
+            "b": N_(
+                "lower accuracy on every task, no better than one answer for all four "
+                "questions about an image"
+            ),
+            "c": N_(
+                "lower accuracy, but well above one answer per image: a network this size "
+                "finds a way around the missing z_i"
+            ),
         },
         ("with_z", "without_z", "blind_ceiling"),
         _task_id,
@@ -157,7 +164,10 @@ QUESTIONS = {
         {
             "a": N_("about the same as the second: the episodes are drawn the same way"),
             "b": N_("higher: the embedding memorised the classes it was trained on"),
-            "c": N_("lower: the model is tired of those classes"),
+            "c": N_(
+                "lower: the embedding overfit those classes, so their other drawings land in "
+                "the wrong place"
+            ),
         },
         ("trained_classes", "held_out"),
         _leak,
@@ -182,27 +192,62 @@ QUESTIONS = {
 }
 
 
-def ask(key: str) -> None:
-    """Print the question ``key`` and its options."""
+# key -> the letter recorded before the experiment ran (this kernel's session), and the keys whose
+# verdict was shown: a letter recorded after that is marked as recorded after the run
+_RECORDED: dict[str, str] = {}
+_SHOWN: set[str] = set()
+_LATE: set[str] = set()
+
+
+def _question(key: str) -> Question:
     if key not in QUESTIONS:
         raise ValueError(f"`key` must be one of {sorted(QUESTIONS)}; got {key!r}.")
-    question = QUESTIONS[key]
+    return QUESTIONS[key]
+
+
+def _letter(question: Question, prediction: str | Callable[[], str]) -> str:
+    letter = prediction() if callable(prediction) else prediction
+    assert letter in question.options, _(
+        "answer with one of the letters {value}; got {letter!r}."
+    ).format(value=sorted(question.options), letter=letter)
+    return letter
+
+
+def ask(key: str) -> None:
+    """Print the question ``key`` and its options."""
+    question = _question(key)
     print(_("Predict, then run: {question}").format(question=_(question.text)))
     for letter, option in question.options.items():
         print(f"  ({letter}) {_(option)}")
 
 
+def record_prediction(key: str, prediction: str | Callable[[], str]) -> None:
+    """Before the experiment: note the letter ``prediction`` gives (a letter, or a function
+    returning it), which ``check_prediction`` judges after the run; the verdict line says whether
+    one was recorded."""
+    question = _question(key)
+
+    def check() -> None:
+        _RECORDED[key] = _letter(question, prediction)
+
+    if key in _SHOWN:
+        _LATE.add(key)
+        run_check(_("Prediction ({key}) recorded after the run was checked").format(key=key), check)
+    else:
+        run_check(_("Prediction ({key}) recorded before the run").format(key=key), check)
+
+
 def check_prediction(key: str, prediction: str | Callable[[], str], **observed: float) -> None:
-    """After the experiment: does the run agree with ``prediction`` (a letter, or a function
-    returning it)? ``observed`` holds the measurements the question's rule reads (numbers, or
-    one-element tensors); the rule turns them into the letter the run shows.
+    """After the experiment: does the run agree with the letter ``record_prediction`` noted
+    before it? ``prediction`` (a letter, or a function returning it) is the answer now; when it
+    differs from the recorded one, the check says so and judges the recorded one. ``observed``
+    holds the measurements the question's rule reads (numbers, or one-element tensors); the rule
+    turns them into the letter the run shows.
 
     Raises:
         ValueError: for an unknown key, or measurements missing, extra or not finite numbers.
     """
-    if key not in QUESTIONS:
-        raise ValueError(f"`key` must be one of {sorted(QUESTIONS)}; got {key!r}.")
-    question = QUESTIONS[key]
+    question = _question(key)
     if sorted(observed) != sorted(question.observed):
         raise ValueError(
             f"`observed` of {key!r} must be exactly {list(question.observed)}; "
@@ -217,12 +262,24 @@ def check_prediction(key: str, prediction: str | Callable[[], str], **observed: 
         if not math.isfinite(values[name]):
             raise ValueError(f"`{name}` must be finite; got {values[name]}.")
     shown = question.rule(**values)
+    recorded = _RECORDED.get(key)
 
     def check() -> None:
-        letter = prediction() if callable(prediction) else prediction
-        assert letter in question.options, _(
-            "answer with one of the letters {value}; got {letter!r}."
-        ).format(value=sorted(question.options), letter=letter)
+        letter = _letter(question, prediction)
+        assert recorded is not None, _(
+            "no prediction was recorded before the experiment: run the cell with "
+            "record_prediction({key!r}, ...) first, then the experiment, then this cell."
+        ).format(key=key)
+        if key in _LATE:
+            print(_("This letter was recorded after the run's verdict had been shown."))
+        if letter != recorded:
+            print(
+                _(
+                    "You recorded ({recorded}) before the run and answer ({letter}) now; the "
+                    "verdict is on ({recorded})."
+                ).format(recorded=recorded, letter=letter)
+            )
+            letter = recorded
         assert shown is not None, _(
             "this run shows none of the options clearly (a setting too small?). Read {look} "
             "above and compare it with your ({letter})."
@@ -232,4 +289,5 @@ def check_prediction(key: str, prediction: str | Callable[[], str], **observed: 
             "did it come out that way?"
         ).format(letter=letter, look=_(question.look))
 
-    run_check(_("Prediction ({key})").format(key=key), check)
+    if run_check(_("Prediction ({key})").format(key=key), check) or recorded is not None:
+        _SHOWN.add(key)
