@@ -248,10 +248,14 @@ except OSError as error:
     print(type(error).__name__, error.errno)
 """
     spin = "while True:\n    pass"
-    limits = Limits(scratch_mb=16, file_mb=8, cpu_seconds=2, wall_seconds=60)
+    # the disk limits with CPU to spare (starting the interpreter alone can take a second or two
+    # of CPU on a slow machine: a 2 s budget there stops the writers before they hit the disk)
+    limits = Limits(scratch_mb=16, file_mb=8, cpu_seconds=30, wall_seconds=60)
     with Sandbox(limits) as sandbox:
         full = sandbox.run_code(fill)
         too_big = sandbox.run_code(big)
+    assert full.stopped is None and too_big.stopped is None, (full.stopped, too_big.stopped)
+    with Sandbox(Limits(cpu_seconds=2, wall_seconds=60)) as sandbox:
         spinning = sandbox.run_code(spin)
     name, errno, written = full.output.decode().split()
     assert name == "OSError" and int(errno) == 28 and int(written) <= 16  # ENOSPC
