@@ -7,7 +7,9 @@ family of conclusions drawn from the same runs.
 * :func:`paired_test`: the difference ``a - b`` measured on the same units (seeds, episodes),
   its t interval, and the paired t-test's or Wilcoxon's signed-rank p-value (scipy's);
 * :func:`equivalence_test`: two one-sided paired tests (TOST) of ``|a - b| < margin``;
-* :func:`holm`: Holm's step-down adjusted p-values for a family of tests.
+* :func:`holm`: Holm's step-down adjusted p-values for a family of tests;
+* :func:`compare_family`: a family of paired comparisons drawn from the same runs, each tested
+  and all decided together (Holm).
 
 Example:
     >>> a = [0.71, 0.74, 0.69, 0.73, 0.75, 0.70]
@@ -23,14 +25,23 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import NamedTuple
 
 import torch
 
 from .metrics import confidence_interval, t_interval
 
-__all__ = ["Estimate", "PairedTest", "Equivalence", "paired_test", "equivalence_test", "holm"]
+__all__ = [
+    "Estimate",
+    "PairedTest",
+    "Equivalence",
+    "Decision",
+    "paired_test",
+    "equivalence_test",
+    "holm",
+    "compare_family",
+]
 
 Values = torch.Tensor | Sequence[float]
 
@@ -69,6 +80,13 @@ class PairedTest(NamedTuple):
     p_value: float  # two-sided, of "no difference"
     n: int  # paired units
     test: str  # "t" or "wilcoxon"
+
+
+class Decision(NamedTuple):
+    test: PairedTest  # of a - b
+    adjusted_p: float  # Holm-adjusted over the family
+    below: bool  # a is below b: a negative difference, adjusted_p < alpha
+    above: bool  # a is above b: a positive difference, adjusted_p < alpha
 
 
 class Equivalence(NamedTuple):
@@ -162,3 +180,36 @@ def holm(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p_values[index]))
         adjusted[index] = running
     return adjusted
+
+
+def compare_family(
+    comparisons: Mapping[Hashable, tuple[Values, Values]], *, alpha: float = 0.05, test: str = "t"
+) -> dict[Hashable, Decision]:
+    """Decide a family of paired comparisons drawn from the same runs together: each
+    ``key: (a, b)`` gets :func:`paired_test` (``test``), the p-values are adjusted by
+    :func:`holm`, and ``below`` / ``above`` say where ``a`` lies against ``b`` at family-wise
+    error ``alpha``.
+
+    Example:
+        >>> family = compare_family(
+        ...     {"x": ([1.0, 1.1, 1.2], [2.0, 2.2, 2.1]), "y": ([1, 2], [2, 1])}
+        ... )
+        >>> family["x"].below, family["y"].below, family["y"].above
+        (True, False, False)
+
+    Raises:
+        ValueError: for an empty family, ``alpha`` outside (0, 1), or what :func:`paired_test`
+            refuses.
+    """
+    if not comparisons:
+        raise ValueError("`comparisons` must hold one or more (a, b) pairs; got none.")
+    if not 0 < alpha < 1:
+        raise ValueError(f"`alpha` must lie in (0, 1); got {alpha}.")
+    tests = {key: paired_test(a, b, test=test) for key, (a, b) in comparisons.items()}
+    adjusted = holm([result.p_value for result in tests.values()])
+    return {
+        key: Decision(
+            result, p, result.difference < 0 and p < alpha, result.difference > 0 and p < alpha
+        )
+        for (key, result), p in zip(tests.items(), adjusted, strict=True)
+    }

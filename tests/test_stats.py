@@ -7,7 +7,7 @@ import torch
 from scipy import stats as scipy_stats
 
 from mtml_lib.metrics import confidence_interval
-from mtml_lib.stats import Estimate, equivalence_test, holm, paired_test
+from mtml_lib.stats import Estimate, compare_family, equivalence_test, holm, paired_test
 
 
 def test_an_estimate_unpacks_to_the_interval_and_keeps_its_values():
@@ -104,3 +104,27 @@ def test_holm_is_the_step_down_procedure():
 def test_bad_input_is_named(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_a_family_is_decided_together():
+    g = torch.Generator().manual_seed(0)
+    base = torch.randn(12, generator=g, dtype=torch.float64)
+    comparisons = {
+        "clear": (base, base + 1.0 + 0.01 * torch.randn(12, generator=g, dtype=torch.float64)),
+        "none": (base, base + 0.3 * torch.randn(12, generator=g, dtype=torch.float64)),
+        "above": (base + 0.5 + 0.01 * torch.randn(12, generator=g, dtype=torch.float64), base),
+    }
+    family = compare_family(comparisons)
+    assert family["clear"].below and not family["clear"].above
+    assert family["above"].above and not family["above"].below
+    assert not family["none"].below and not family["none"].above
+    # the same p-values as the tests one by one, adjusted as holm() adjusts them
+    alone = [paired_test(a, b).p_value for a, b in comparisons.values()]
+    assert [d.adjusted_p for d in family.values()] == pytest.approx(holm(alone))
+
+
+def test_a_bad_family_is_refused():
+    with pytest.raises(ValueError, match="`comparisons` must hold one or more"):
+        compare_family({})
+    with pytest.raises(ValueError, match=r"`alpha` must lie in \(0, 1\)"):
+        compare_family({"x": ([1.0, 2.0], [2.0, 3.5])}, alpha=1.5)
