@@ -192,11 +192,10 @@ QUESTIONS = {
 }
 
 
-# key -> the letter recorded before the experiment ran (this kernel's session), and the keys whose
-# verdict was shown: a letter recorded after that is marked as recorded after the run
-_RECORDED: dict[str, str] = {}
+# In this kernel's session: key -> (the letter recorded, whether it was recorded after a verdict
+# of that question had been shown), and the keys whose verdict was shown.
+_RECORDED: dict[str, tuple[str, bool]] = {}
 _SHOWN: set[str] = set()
-_LATE: set[str] = set()
 
 
 def _question(key: str) -> Question:
@@ -227,11 +226,12 @@ def record_prediction(key: str, prediction: str | Callable[[], str]) -> None:
     one was recorded."""
     question = _question(key)
 
-    def check() -> None:
-        _RECORDED[key] = _letter(question, prediction)
+    late = key in _SHOWN
 
-    if key in _SHOWN:
-        _LATE.add(key)
+    def check() -> None:
+        _RECORDED[key] = (_letter(question, prediction), late)
+
+    if late:
         run_check(_("Prediction ({key}) recorded after the run was checked").format(key=key), check)
     else:
         run_check(_("Prediction ({key}) recorded before the run").format(key=key), check)
@@ -262,7 +262,7 @@ def check_prediction(key: str, prediction: str | Callable[[], str], **observed: 
         if not math.isfinite(values[name]):
             raise ValueError(f"`{name}` must be finite; got {values[name]}.")
     shown = question.rule(**values)
-    recorded = _RECORDED.get(key)
+    recorded, late = _RECORDED.get(key, (None, False))
 
     def check() -> None:
         letter = _letter(question, prediction)
@@ -270,7 +270,7 @@ def check_prediction(key: str, prediction: str | Callable[[], str], **observed: 
             "no prediction was recorded before the experiment: run the cell with "
             "record_prediction({key!r}, ...) first, then the experiment, then this cell."
         ).format(key=key)
-        if key in _LATE:
+        if late:
             print(_("This letter was recorded after the run's verdict had been shown."))
         if letter != recorded:
             print(

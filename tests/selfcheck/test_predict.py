@@ -23,7 +23,6 @@ def _fresh_session(monkeypatch):
     # what a kernel has recorded lives in the module: each test starts from a new kernel
     monkeypatch.setattr(predict, "_RECORDED", {})
     monkeypatch.setattr(predict, "_SHOWN", set())
-    monkeypatch.setattr(predict, "_LATE", set())
 
 
 def _runs(key):
