@@ -42,6 +42,7 @@ SMALL = {
     "05_meta_learning.ipynb": {"TEST_EPISODES": 50, "LEAK_STEPS": 30, "LEAK_SEEDS": 2},
     "06_black_box_adaptation.ipynb": {
         "META_BATCH": 4,
+        "RUNS": 2,
         "STEPS": {"hypernetwork": 10, "transformer": 10, "cnp": 10},
         "PRETRAIN_STEPS": 20,
         "TEST_EPISODES": 50,
