@@ -15,6 +15,7 @@ BENCHMARKS = [
     "seeds",
     "grading",
     "homework",
+    "notebooks",
 ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pathlib
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -53,3 +55,34 @@ def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+
+
+def execute_cell_by_cell(
+    path: pathlib.Path, *, timeout: int
+) -> tuple[list[tuple[object, float]], float]:
+    """Execute the notebook at ``path`` in place, in a fresh kernel on the CPU (outside grading:
+    ``MTML_AUTOGRADE`` unset), timing each code cell; return ``[(cell, seconds)]`` and the total.
+    The kernel runs in the notebook's folder."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    env = {key: value for key, value in os.environ.items() if key != "MTML_AUTOGRADE"}
+    env["MTML_DEVICE"] = "cpu"
+    timed = []
+    with client.setup_kernel(env=env):
+        began = time.perf_counter()
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type == "code":
+                start = time.perf_counter()
+                client.execute_cell(cell, index)
+                timed.append((cell, time.perf_counter() - start))
+        total = time.perf_counter() - began
+    nbformat.write(notebook, path)
+    return timed, total

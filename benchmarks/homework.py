@@ -4,47 +4,54 @@ Each assignment's source notebook (the instructor's solutions in place) is execu
 in a fresh kernel, outside grading (so the training cells use their real budgets, not the
 autograder's smoke budgets), and every cell that takes more than a second is timed. The total is
 the figure each notebook's introduction states; the training cells' printed results are the
-accuracy and AUC figures its text quotes.
+accuracy and AUC figures its text and answer key quote.
+
+The executed notebooks are kept, with their outputs, in ``benchmarks/homework_runs/`` (cleaned by
+nbstripout as the labs are): ``tests/test_answer_keys.py`` reads every figure a key quotes from
+them, and checks that their code is the source's, so a changed solution needs this benchmark run
+again.
 """
 
 from __future__ import annotations
 
-import os
 import pathlib
 import shutil
+import subprocess
+import sys
 import tempfile
-import time
-
-import nbformat
-from nbclient import NotebookClient
 
 from mtml_lib.course import find_course
 
-from ._timing import print_table
+from ._timing import execute_cell_by_cell, print_table
 
 ASSIGNMENTS = ("hw1_multitask", "hw2_blackbox")
+RUNS = pathlib.Path(__file__).resolve().parent / "homework_runs"
 
 
 def _run(notebook_path: pathlib.Path) -> tuple[list[tuple[str, float, str]], float]:
-    """Execute the notebook cell by cell; return (grade_id, seconds, printed text) per cell."""
-    notebook = nbformat.read(notebook_path, as_version=4)
-    client = NotebookClient(notebook, timeout=3600, kernel_name="python3")
-    timings = []
-    env = {key: value for key, value in os.environ.items() if key != "MTML_AUTOGRADE"}
-    env["MTML_DEVICE"] = "cpu"
-    with client.setup_kernel(env=env):
-        began = time.perf_counter()
-        for index, cell in enumerate(notebook.cells):
-            if cell.cell_type != "code":
-                continue
-            start = time.perf_counter()
-            client.execute_cell(cell, index)
-            seconds = time.perf_counter() - start
-            text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
-            timings.append((grade_id, seconds, text.strip()))
-        total = time.perf_counter() - began
+    """Execute the notebook in place; return (grade_id, seconds, printed text) per code cell and
+    the total."""
+    timed, total = execute_cell_by_cell(notebook_path, timeout=3600)
+    timings = [
+        (
+            cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}"),
+            seconds,
+            "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout").strip(),
+        )
+        for index, (cell, seconds) in enumerate(timed)
+    ]
     return timings, total
+
+
+def _keep(executed: pathlib.Path, assignment: str) -> None:
+    """Store the executed notebook, outputs kept and noise stripped, as the reference run."""
+    RUNS.mkdir(exist_ok=True)
+    target = RUNS / f"{assignment}.ipynb"
+    shutil.copy(executed, target)
+    subprocess.run(
+        [sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", str(target)],
+        check=True,
+    )
 
 
 def main(device: str = "auto") -> dict[str, float]:
@@ -56,6 +63,7 @@ def main(device: str = "auto") -> dict[str, float]:
             copy = pathlib.Path(tmp) / assignment
             shutil.copytree(source, copy)
             timings, total = _run(copy / f"{assignment}.ipynb")
+            _keep(copy / f"{assignment}.ipynb", assignment)
         totals[assignment] = total
         rows = [[grade_id, f"{seconds:.1f}"] for grade_id, seconds, _ in timings if seconds >= 1.0]
         rows.append(["all cells", f"{total:.1f}"])
