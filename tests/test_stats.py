@@ -128,3 +128,24 @@ def test_a_bad_family_is_refused():
         compare_family({})
     with pytest.raises(ValueError, match=r"`alpha` must lie in \(0, 1\)"):
         compare_family({"x": ([1.0, 2.0], [2.0, 3.5])}, alpha=1.5)
+
+
+def test_the_same_difference_in_every_unit_is_decided_without_scipys_precision_warning():
+    """Two runs that differ from a baseline by the same amount (the baseline one result shared by
+    every run, the runs' means equal): the t statistic is infinite, which SciPy computes with a
+    'catastrophic cancellation' warning on stderr. The test decides it without SciPy."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        shifted = paired_test([0.5, 0.7, 0.9], [0.3, 0.5, 0.7])  # 0.2 each, to rounding
+        same = paired_test([0.5, 0.5], [0.5, 0.5])
+        inside = equivalence_test([0.5, 0.7], [0.49, 0.69], margin=0.02)
+        outside = equivalence_test([0.5, 0.7], [0.45, 0.65], margin=0.02)
+    assert shifted.p_value == 0.0 and abs(shifted.difference - 0.2) < 1e-12
+    assert same.p_value == 1.0
+    assert inside.equivalent and not outside.equivalent
+    assert (inside.low, inside.high) == (inside.difference, inside.difference)
+    # a real spread still goes to SciPy
+    spread = paired_test([0.5, 0.7, 0.9], [0.3, 0.6, 0.7])
+    assert 0 < spread.p_value < 1
