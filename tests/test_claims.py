@@ -1,6 +1,7 @@
 """The register of claims: every printed check has an id, and every id the prose cites was printed
 with the value the prose gives it, in both editions and in the homework's answer keys."""
 
+import functools
 import json
 import pathlib
 import re
@@ -27,8 +28,9 @@ def prefix(path):
     return "A" if path == APPENDIX else path.name[:2]
 
 
+@functools.cache
 def register():
-    """{id: holds} over every notebook's stored run."""
+    """{id: holds} over every notebook's stored run (read once)."""
     found = {}
     for path in NOTEBOOKS:
         found |= printed_claims(stored_output(path))
