@@ -8,8 +8,12 @@ import torch
 
 from ..data.episodes import EpisodeSampler
 from ..data.fewshot import FewShotDataset
+from ..data.homework_layout import homework_layout
 from ..i18n import translate as _
+from ..models.blackbox.base import BlackBoxLearner
+from ..models.blackbox.memory import LSTMMemory
 from . import run_check
+from .guards import library_answer, reject_library_modules, unchanged
 
 __all__ = ["check_homework_input", "check_set_learner"]
 
@@ -28,7 +32,14 @@ def check_homework_input(student: Callable[[torch.Tensor, torch.Tensor], torch.T
             images, labels = EpisodeSampler(
                 data, n_way=n_way, k_shot=k_shot, n_query=1, batch_size=4, generator=1
             ).sample_homework()
-            got = student(images.clone(), labels.clone())
+            given = unchanged(images=images, labels=labels)
+            answers = {
+                "mtml_lib.data.homework_layout.homework_layout": homework_layout,
+                "mtml_lib.models.blackbox.LSTMMemory": LSTMMemory,
+            }
+            with library_answer(student, answers):
+                got = student(images, labels)
+            given.verify()
             B, rows, N, P = images.shape
             assert isinstance(got, torch.Tensor), _("return a tensor; got {name}.").format(
                 name=type(got).__name__
@@ -64,10 +75,15 @@ def check_set_learner(learner_class: type[torch.nn.Module]) -> None:
     def check() -> None:
         g = torch.Generator().manual_seed(0)
         torch.manual_seed(0)
-        learner = learner_class(3, 5, 8)
+        answers = {"mtml_lib.models.blackbox.BlackBoxLearner": BlackBoxLearner}
+        with library_answer(learner_class, answers):
+            learner = learner_class(3, 5, 8)
+        reject_library_modules(learner, answers)
         support_x, query_x = torch.randn(2, 6, 5, generator=g), torch.randn(2, 4, 5, generator=g)
         support_y = torch.tensor([[0, 1, 2, 0, 1, 2], [2, 2, 1, 1, 0, 0]])
+        given = unchanged(support_x=support_x, support_y=support_y, query_x=query_x)
         got = learner(support_x, support_y, query_x)
+        given.verify()
         assert tuple(got.shape) == (2, 4, 3), _(
             "logits (B, NQ, N) = (2, 4, 3); got {got_shape}."
         ).format(got_shape=tuple(got.shape))

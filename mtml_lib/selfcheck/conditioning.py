@@ -6,7 +6,9 @@ import torch
 from torch import nn
 
 from ..i18n import translate as _
+from ..models.conditioning.multiplicative import FiLM, Multiplicative
 from . import run_check
+from .guards import call_leaving_inputs, library_answer, reject_library_modules, unchanged
 
 __all__ = ["check_cross_stitch", "check_film_layer", "check_multiplicative_stack"]
 
@@ -19,14 +21,22 @@ def check_film_layer(layer_class: type[nn.Module]) -> None:
     per task and feature, and task a's rows never move task b's parameters.
     """
 
+    answers = {"mtml_lib.models.conditioning.FiLM": FiLM}
+
     def check() -> None:
         torch.manual_seed(0)
         num_tasks, features = 3, 5
-        layer = layer_class(num_tasks, features)
+        with library_answer(layer_class, answers):
+            layer = layer_class(num_tasks, features)
         assert isinstance(layer, nn.Module), _("the layer should be an nn.Module.")
+        reject_library_modules(layer, answers)
         h = torch.randn(6, features)
         task_id = torch.tensor([0, 1, 2, 0, 1, 2])
-        out = layer(h, task_id)
+
+        def run(h, task_id):  # every call must leave h and task_id as they were
+            return call_leaving_inputs(layer, ("h", "task_id"), h, task_id)
+
+        out = run(h, task_id)
         assert tuple(out.shape) == (6, features), _(
             "output shape should be (6, {features}); got {out_shape}."
         ).format(features=features, out_shape=tuple(out.shape))
@@ -41,24 +51,24 @@ def check_film_layer(layer_class: type[nn.Module]) -> None:
         with torch.no_grad():
             for p in layer.parameters():
                 p.add_(torch.randn_like(p))
-        f0, f1, f2 = layer(0 * h, task_id), layer(h, task_id), layer(2 * h, task_id)
+        f0, f1, f2 = run(0 * h, task_id), run(h, task_id), run(2 * h, task_id)
         assert torch.allclose(f2 - f1, f1 - f0, atol=1e-5), _(
             "the output should be an affine function of h: gamma * h + beta."
         )
         bumped = h.clone()
         bumped[:, 2] += 1.0
-        changed = (layer(bumped, task_id) - f1).abs().sum(0) > 1e-6
+        changed = (run(bumped, task_id) - f1).abs().sum(0) > 1e-6
         assert changed.tolist() == [False, False, True, False, False], _(
             "each feature should be scaled and shifted on its own: changing feature 2 must "
             "change output feature 2 only."
         )
         same_h = h[:1].expand(num_tasks, -1)
-        rows = layer(same_h, torch.arange(num_tasks))
+        rows = run(same_h, torch.arange(num_tasks))
         assert not torch.allclose(rows[0], rows[1]), _(
             "different tasks should use different gamma and beta (index them by task_id)."
         )
         layer.zero_grad()
-        layer(h, torch.zeros(6, dtype=torch.long)).sum().backward()
+        run(h, torch.zeros(6, dtype=torch.long)).sum().backward()
         for p in layer.parameters():
             g = p.grad.reshape(num_tasks, features)
             assert g[1:].abs().sum() == 0 and g[0].abs().sum() > 0, _(
@@ -80,7 +90,12 @@ def check_multiplicative_stack(student) -> None:
             U = torch.randn(tasks, hidden, inputs, generator=g)
             a = torch.randn(tasks, hidden, generator=g)
             V = torch.randn(tasks, outputs, hidden, generator=g)
-            got = student(U.clone(), a.clone(), V.clone())
+            given = unchanged(U=U, a=a, V=V)
+            with library_answer(
+                student, {"mtml_lib.models.conditioning.Multiplicative": Multiplicative}
+            ):
+                got = student(U, a, V)
+            given.verify()
             assert isinstance(got, tuple) and len(got) == 4, _(
                 "return the tuple (W1, b1, W2, gates)."
             )
@@ -129,7 +144,11 @@ def check_cross_stitch(unit_class: type[nn.Module]) -> None:
             "a cross-stitch unit for 3 tasks has one learnable (3, 3) matrix; found {value}."
         ).format(value=[tuple(p.shape) for p in params])
         h = torch.randn(3, 4, 5, generator=g)
-        out = unit(h)
+
+        def run(h):  # every call must leave h as it was
+            return call_leaving_inputs(unit, ("h",), h)
+
+        out = run(h)
         assert tuple(out.shape) == (3, 4, 5), _("output shape (3, 4, 5); got {out_shape}.").format(
             out_shape=tuple(out.shape)
         )
@@ -139,10 +158,10 @@ def check_cross_stitch(unit_class: type[nn.Module]) -> None:
         with torch.no_grad():
             params[0].copy_(torch.rand(3, 3, generator=g))
         expected = torch.einsum("ts,sbf->tbf", params[0].detach(), h)
-        assert torch.allclose(unit(h), expected, atol=1e-5), _(
+        assert torch.allclose(run(h), expected, atol=1e-5), _(
             "column t of the output should be sum_s alpha[t, s] * h[s]."
         )
-        unit(h).sum().backward()
+        run(h).sum().backward()
         assert params[0].grad is not None and params[0].grad.abs().sum() > 0, _(
             "alpha must be learned: the output should be differentiable with respect to it."
         )

@@ -9,7 +9,10 @@ import torch
 from ..data.episodes import EpisodeSampler
 from ..data.fewshot import FewShotDataset
 from ..i18n import translate as _
+from ..models.baselines import nearest_neighbour
+from ..training.meta import meta_test
 from . import run_check
+from .guards import library_answer, unchanged
 
 __all__ = ["check_episode", "check_meta_test", "check_nearest_neighbour"]
 
@@ -28,7 +31,14 @@ def check_nearest_neighbour(
             episode = EpisodeSampler(
                 data, n_way=n_way, k_shot=k_shot, n_query=2, batch_size=5, generator=1
             ).sample()
-            got = student(episode.support_x, episode.support_y, episode.query_x)
+            given = unchanged(
+                support_x=episode.support_x, support_y=episode.support_y, query_x=episode.query_x
+            )
+            with library_answer(
+                student, {"mtml_lib.models.baselines.nearest_neighbour": nearest_neighbour}
+            ):
+                got = student(episode.support_x, episode.support_y, episode.query_x)
+            given.verify()
             assert isinstance(got, torch.Tensor), _("return a tensor; got {name}.").format(
                 name=type(got).__name__
             )
@@ -59,9 +69,12 @@ def check_episode(student: Callable[..., tuple]) -> None:
         classes, instances = 9, 6
         marks = torch.arange(classes * instances, dtype=torch.float32)
         images = marks.view(classes, instances, 1, 1).expand(-1, -1, 2, 2).contiguous()
-        drawn_classes, labels_of_first = set(), set()
+        drawn_classes, labels_of_first, in_class_order = set(), set(), 0
         for seed in range(6):
-            got = student(images, 3, 2, 2, torch.Generator().manual_seed(seed))
+            given = unchanged(images=images)
+            with library_answer(student, {"mtml_lib.data.episodes.EpisodeSampler": EpisodeSampler}):
+                got = student(images, 3, 2, 2, torch.Generator().manual_seed(seed))
+            given.verify()
             assert isinstance(got, tuple) and len(got) == 4, _(
                 "return (support_x, support_y, query_x, query_y)."
             )
@@ -102,8 +115,15 @@ def check_episode(student: Callable[..., tuple]) -> None:
             )
             drawn_classes |= set(s_cls.tolist())
             labels_of_first.add(int(s_cls[support_y == 0][0]))
+            by_label = [int(s_cls[support_y == label][0]) for label in range(3)]
+            in_class_order += by_label == sorted(by_label)
         assert len(drawn_classes) > 3 and len(labels_of_first) > 1, _(
             "every episode draws the same classes: draw them at random with `generator`."
+        )
+        assert in_class_order < 6, _(
+            "in every episode label 0 went to the lowest-numbered class drawn, label 1 to the "
+            "next: the labels follow the classes' order, so a class keeps nearly the same label "
+            "across episodes. Give label i to the i-th class in the order drawn (a random order)."
         )
 
     run_check(_("Exercise: an N-way K-shot episode"), check)
@@ -126,7 +146,8 @@ def check_meta_test(student: Callable[..., tuple]) -> None:
             guess = torch.randint(3, (query_x.shape[0], query_x.shape[1]), generator=noise)
             return guess
 
-        got = student(predict, batches)
+        with library_answer(student, {"mtml_lib.training.meta.meta_test": meta_test}):
+            got = student(predict, batches)
         noise.manual_seed(5)
         per_episode = torch.cat(
             [
@@ -141,10 +162,19 @@ def check_meta_test(student: Callable[..., tuple]) -> None:
             "the mean accuracy over the 21 episodes is {mean:.4f}; got {value:.4f}. Call predict "
             "once per batch, in order, and compare with query_y."
         ).format(mean=mean, value=float(got[0]))
+        population = 1.96 * float(per_episode.std(correction=0)) / len(per_episode) ** 0.5
+        if abs(float(got[1]) - population) < 1e-5:
+            raise AssertionError(
+                _(
+                    "the half-width is {half:.4f}; got {value:.4f}, which divides by n: use the "
+                    "sample standard deviation, which divides by n - 1 (torch.std's default; "
+                    "numpy's std needs ddof=1)."
+                ).format(half=half, value=float(got[1]))
+            )
         assert abs(float(got[1]) - half) < 1e-5, _(
-            "the half-width is {half:.4f}; got {value:.4f}: 1.96 times the standard deviation of "
-            "the per-episode accuracies over the square root of their number (21 episodes, not 3 "
-            "batches)."
+            "the half-width is {half:.4f}; got {value:.4f}: 1.96 times the standard deviation "
+            "of the per-episode accuracies (the sample one, dividing by n - 1) over the square "
+            "root of their number (21 episodes, not 3 batches)."
         ).format(half=half, value=float(got[1]))
 
     run_check(_("Exercise: meta-test with an interval"), check)

@@ -8,9 +8,10 @@ import torch
 
 from ..i18n import translate as _
 from ..pareto import pareto_optimal
-from ..weighting.dwa import dwa_weights
-from ..weighting.pcgrad import pcgrad
+from ..weighting.dwa import DynamicWeightAverage, dwa_weights
+from ..weighting.pcgrad import PCGrad, pcgrad
 from . import run_check
+from .guards import library_answer, unchanged
 
 __all__ = ["check_dwa_weights", "check_pareto_front", "check_pcgrad"]
 
@@ -24,8 +25,15 @@ def check_dwa_weights(student: Callable[[torch.Tensor, torch.Tensor, float], tor
         for num_tasks, temperature in ((3, 2.0), (5, 0.5), (4, 10.0)):
             before = 0.5 + torch.rand(num_tasks, generator=g)
             cases.append((before * (0.5 + torch.rand(num_tasks, generator=g)), before, temperature))
+        answers = {
+            "mtml_lib.weighting.dwa.dwa_weights": dwa_weights,
+            "mtml_lib.weighting.DynamicWeightAverage": DynamicWeightAverage,
+        }
         for previous, before, temperature in cases:
-            got = student(previous.clone(), before.clone(), temperature)
+            given = unchanged(previous=previous, before_previous=before)
+            with library_answer(student, answers):
+                got = student(previous, before, temperature)
+            given.verify()
             assert isinstance(got, torch.Tensor), _("return a tensor; got {name}.").format(
                 name=type(got).__name__
             )
@@ -40,7 +48,8 @@ def check_dwa_weights(student: Callable[[torch.Tensor, torch.Tensor, float], tor
                 "the sum is right but the weights are not: use w_k = L_k(t-1) / L_k(t-2), then K "
                 "* softmax(w / T)."
             )
-        slow = student(torch.tensor([1.0, 0.5]), torch.tensor([1.0, 1.0]), 2.0)
+        with library_answer(student, answers):
+            slow = student(torch.tensor([1.0, 0.5]), torch.tensor([1.0, 1.0]), 2.0)
         assert slow[0] > slow[1], _(
             "the task whose loss stopped falling should get the larger weight."
         )
@@ -55,9 +64,13 @@ def check_pcgrad(student: Callable[[torch.Tensor, list], torch.Tensor]) -> None:
 
     def check() -> None:
         g = torch.Generator().manual_seed(0)
+        answers = {"mtml_lib.weighting.pcgrad.pcgrad": pcgrad, "mtml_lib.weighting.PCGrad": PCGrad}
         for two in ([[1.0, 0.2], [-0.45, 0.25]], [[1.0, 0.2], [0.5, 1.0]]):  # conflict, agreement
             two = torch.tensor(two)
-            got = student(two.clone(), [[1], [0]])
+            given = unchanged(grads=two)
+            with library_answer(student, answers):
+                got = student(two, [[1], [0]])
+            given.verify()
             expected = pcgrad(two, torch.Generator().manual_seed(0))
             assert isinstance(got, torch.Tensor) and tuple(got.shape) == (2,), _(
                 "return the update, one number per parameter (shape (2,)); got {got!r}."
@@ -78,7 +91,10 @@ def check_pcgrad(student: Callable[[torch.Tensor, list], torch.Tensor]) -> None:
                 [j for j in torch.randperm(num_tasks, generator=visit).tolist() if j != i]
                 for i in range(num_tasks)
             ]
-            got = student(grads.clone(), orders)
+            given = unchanged(grads=grads, orders=orders)
+            with library_answer(student, answers):
+                got = student(grads, orders)
+            given.verify()
             expected = pcgrad(grads, torch.Generator().manual_seed(3))
             assert torch.allclose(got, expected, atol=1e-5), _(
                 "right for two tasks, wrong for {num_tasks}: project g_i against the *original* "
@@ -95,7 +111,11 @@ def check_pareto_front(student: Callable[[torch.Tensor], torch.Tensor]) -> None:
     def check() -> None:
         g = torch.Generator().manual_seed(0)
         small = torch.tensor([[1.0, 3.0], [2.0, 2.0], [2.0, 3.0], [3.0, 1.0], [1.0, 3.0]])
-        got = student(small.clone())
+        answers = {"mtml_lib.pareto.pareto_optimal": pareto_optimal}
+        given = unchanged(losses=small)
+        with library_answer(student, answers):
+            got = student(small)
+        given.verify()
         assert isinstance(got, torch.Tensor) and got.dtype == torch.bool, _(
             "return a boolean tensor; got {value}."
         ).format(value=getattr(got, "dtype", type(got).__name__))
@@ -107,7 +127,11 @@ def check_pareto_front(student: Callable[[torch.Tensor], torch.Tensor]) -> None:
         ).format(value=small.tolist(), value2=want.tolist(), value3=got.tolist())
         for tasks in (2, 3):
             losses = torch.rand(40, tasks, generator=g).round(decimals=1)
-            assert student(losses.clone()).tolist() == pareto_optimal(losses).tolist(), _(
+            given = unchanged(losses=losses)
+            with library_answer(student, answers):
+                got = student(losses)
+            given.verify()
+            assert got.tolist() == pareto_optimal(losses).tolist(), _(
                 "right on the small example, wrong on 40 random points with {tasks} tasks (ties "
                 "included)."
             ).format(tasks=tasks)

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from mtml_lib import tasks
+from mtml_lib.data import digits
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -26,16 +30,38 @@ def solution_source(notebook: str, name: str) -> str:
     raise LookupError(f"no cell of {notebook} defines {name}")
 
 
-def load_solution(notebook: str, name: str, *, edit: tuple[str, str] | None = None):
-    """Execute that cell (optionally with ``edit = (old, new)`` applied) and return ``name``."""
+def load_solution(notebook: str, name: str, *, edits: tuple[tuple[str, str], ...] = ()):
+    """Execute that cell (with each ``(old, new)`` of ``edits`` applied) and return ``name``."""
     source = solution_source(notebook, name)
-    if edit is not None:
-        old, new = edit
+    for old, new in edits:
         assert old in source, f"{old!r} is not in the solution of {name}"
         source = source.replace(old, new)
-    namespace = {"torch": torch, "nn": nn, "F": F}
-    exec(compile(source, f"<{notebook}:{name}>", "exec"), namespace)  # noqa: S102
+    return load_source(source, name, origin=f"{notebook}:{name}")
+
+
+def load_source(source: str, name: str, *, origin: str = "variant"):
+    """Execute ``source`` as a notebook cell would (with the set-up cells' torch, nn, F, digits
+    and T imported) and return ``name``."""
+    namespace = {"torch": torch, "nn": nn, "F": F, "digits": digits, "T": tasks}
+    exec(compile(source, f"<{origin}>", "exec"), namespace)  # noqa: S102
     return namespace[name]
+
+
+# Checks whose argument is not a mechanism the student writes (answers, a prediction).
+NOT_MECHANISMS = {"check_prediction", "check_regime_answers"}
+
+
+def checked_exercises() -> set[tuple[str, str]]:
+    """(notebook, name) of every lab exercise a self-check is called on."""
+    found = set()
+    for path in sorted((ROOT / "notebooks").glob("0*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            for check, name in re.findall(r"\b(check_\w+)\((\w+)", "".join(cell["source"])):
+                if check not in NOT_MECHANISMS:
+                    found.add((path.name, name))
+    return found
 
 
 def stub(*args, **kwargs):
