@@ -25,6 +25,7 @@ SMALL = {
         "WORST_STEPS": 120,
         "COMPARE_STEPS": 120,
         "COMPARE_SEEDS": 2,
+        "TIMING_STEPS": 5,
     },
     "04_challenges.ipynb": {
         "NT_SEEDS": 2,
