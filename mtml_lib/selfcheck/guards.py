@@ -91,13 +91,8 @@ def _referenced(obj: object) -> Iterator[object]:
     if code is None:
         return
     scope = getattr(function, "__globals__", {})
-    builtins = scope.get("__builtins__", {})
     for inner in _code_objects(code):
-        for name in inner.co_names:
-            if name in scope:
-                yield scope[name]
-            elif isinstance(builtins, dict) and name in builtins:
-                continue
+        yield from (scope[name] for name in inner.co_names if name in scope)
     for cell in function.__closure__ or ():
         with contextlib.suppress(ValueError):  # an empty cell
             yield cell.cell_contents
