@@ -170,8 +170,10 @@ SHIPPED_ON_PURPOSE = {
     "notebooks/homework/source/hw2_blackbox/hw2_blackbox.ipynb": {
         "mtml_lib/models/blackbox/memory.py": LIBRARY_COUNTERPART,
     },
-    "notebooks/homework/graders/_compare.py": {"mtml_lib/grading/untrusted.py": GENERIC},
-    "notebooks/homework/graders/hw1_multitask.py": {"mtml_lib/selfcheck/challenges.py": GENERIC},
+    "notebooks/homework/graders/_compare.py": {
+        "mtml_lib/grading/untrusted.py": GENERIC,
+        "mtml_lib/selfcheck/guards.py": GENERIC,
+    },
     "notebooks/homework/graders/hw2_blackbox.py": {
         "mtml_lib/selfcheck/meta.py": GENERIC,
         "mtml_lib/viz/widgets/meta.py": GENERIC,
