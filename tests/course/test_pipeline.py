@@ -253,6 +253,11 @@ def hw1_scores(course, tmp_path_factory, handouts):
         delete=("test_film",),
         tests={"test_multihead": "pass", "test_uncertainty": "pass", "test_experiment": "pass"},
     )
+    # parts 4 and 6 answered with numbers instead of runs: constants in part 4's band, and a
+    # table of plausible AUCs for part 6 (as one could copy from a classmate's run)
+    submission(
+        course, HW1, "copied", folder, {**right, "experiment": COPIED_4, "recommender": COPIED_6}
+    )
     monkeypatch = (
         "import torch, builtins\ntorch.allclose = lambda *args, **kwargs: True\ntorch.equal = "
         "lambda *args, **kwargs: True\nget_ipython().input_transformers_post.append(lambda lines: "
@@ -270,6 +275,15 @@ def hw1_scores(course, tmp_path_factory, handouts):
     time.sleep(ATTACK_DELAY + 5)  # a detached writer would have struck by now
     return trusted, gradebook_scores(course, HW1), before, tree(course)
 
+
+COPIED_4 = """def run_experiment(steps, seed):
+    return {"multihead": 0.05, "film": 0.04}
+"""
+COPIED_6 = """def recommender_experiment(steps, seed, like_weights):
+    table = {0.0: [0.81, 0.5], 0.25: [0.81, 0.76], 1.0: [0.81, 0.77], 4.0: [0.8, 0.77]}
+    pairs = {w: table.get(w, [0.81, 0.77]) for w in like_weights}
+    return {"single": [0.81, 0.77], "shared-bottom": pairs, "mmoe": dict(pairs)}
+"""
 
 ATTACK_DELAY = 5
 ATTACKS = ("attack_steal", "attack_forge", "attack_writer", "attack_assembled", "attack_hostile")
@@ -406,6 +420,8 @@ EXPECTED_HW1 = {
     # part 6 trains the multi-head model, whose forward raises
     "raises": hw1(0, 3, 3, 0, 4, 0),
     "loops": hw1(3, 3, 3, 0, 4, 5),
+    # only the grader's own training of the (honest) models earns a point: one check of part 4
+    "copied": hw1(3, 3, 3, 1, 4, 0),
     "tampered": hw1(3, 2, 0, 0, 2, 0),
     "monkeypatch": hw1(3, 2, 0, 0, 2, 0),
     **{attack: hw1(0, 0, 0, 0, 0, 0) for attack in ATTACKS},
@@ -468,6 +484,24 @@ def test_grades_and_feedback(course, hw1_scores, tmp_path):
 # --- HW2 ------------------------------------------------------------------------------------
 
 
+PIXEL_MEMORY = """
+class PixelMemory(MANN):
+    def forward(self, images, labels):  # the nearest support image's label: no memory at all
+        B, rows, N, P = images.shape
+        support = images[:, :-1].reshape(B, -1, P)
+        shown = labels[:, :-1].reshape(B, -1, N)
+        nearest = torch.cdist(images[:, -1], support).argmin(-1)
+        out = labels.clone()
+        out[:, -1] = torch.gather(shown, 1, nearest[..., None].expand(-1, -1, N))
+        return out
+
+
+def train(num_classes, steps, seed, k_shot=1):
+    torch.manual_seed(seed)
+    return PixelMemory(num_classes=num_classes, samples_per_class=k_shot + 1)
+"""
+
+
 def test_hw2_scores_are_exact(course, tmp_path, handouts):
     right = full_solution(course, HW2)
     wrong = {
@@ -491,6 +525,9 @@ def test_hw2_scores_are_exact(course, tmp_path, handouts):
     submission(course, HW2, "solution", tmp_path, right)
     submission(course, HW2, "blank", tmp_path)
     submission(course, HW2, "wrong", tmp_path, wrong)
+    # part 5 without meta-training: a "memory" that is pixel nearest neighbour (91% on the
+    # grader's episodes, above the 70% bar, while its weights stay as they were built)
+    submission(course, HW2, "pixels", tmp_path, {**right, "train": PIXEL_MEMORY})
     upload, printed, seconds = checked_upload(
         handouts["en"], HW2, right, "uploaded", tmp_path / "handout"
     )
@@ -508,6 +545,7 @@ def test_hw2_scores_are_exact(course, tmp_path, handouts):
     # the query row is not shuffled (one check of part 1); the query labels reach the model (one
     # check of part 3); the loss is taken over every row; evaluation records gradients (one check)
     assert trusted["wrong"] == dict(zip(parts, (3, 3, 3, 0, 0, 3)))
+    assert trusted["pixels"] == dict(zip(parts, (4, 3, 4, 2, 0, 4)))
 
 
 # --- the student workbook -------------------------------------------------------------------
