@@ -13,7 +13,7 @@ from ..i18n import translate as _
 from ..models.blackbox.base import BlackBoxLearner
 from ..models.blackbox.memory import LSTMMemory
 from . import run_check
-from .guards import library_answer, reject_library_modules, unchanged
+from .guards import call_leaving_inputs, library_answer, reject_library_modules
 
 __all__ = ["check_homework_input", "check_set_learner"]
 
@@ -32,14 +32,13 @@ def check_homework_input(student: Callable[[torch.Tensor, torch.Tensor], torch.T
             images, labels = EpisodeSampler(
                 data, n_way=n_way, k_shot=k_shot, n_query=1, batch_size=4, generator=1
             ).sample_homework()
-            given = unchanged(images=images, labels=labels)
             answers = {
                 "mtml_lib.data.homework_layout.homework_layout": homework_layout,
                 "mtml_lib.models.blackbox.LSTMMemory": LSTMMemory,
             }
-            with library_answer(student, answers):
-                got = student(images, labels)
-            given.verify()
+            got = call_leaving_inputs(
+                student, ("images", "labels"), images, labels, answers=answers
+            )
             B, rows, N, P = images.shape
             assert isinstance(got, torch.Tensor), _("return a tensor; got {name}.").format(
                 name=type(got).__name__
@@ -81,9 +80,8 @@ def check_set_learner(learner_class: type[torch.nn.Module]) -> None:
         reject_library_modules(learner, answers)
         support_x, query_x = torch.randn(2, 6, 5, generator=g), torch.randn(2, 4, 5, generator=g)
         support_y = torch.tensor([[0, 1, 2, 0, 1, 2], [2, 2, 1, 1, 0, 0]])
-        given = unchanged(support_x=support_x, support_y=support_y, query_x=query_x)
-        got = learner(support_x, support_y, query_x)
-        given.verify()
+        names = ("support_x", "support_y", "query_x")
+        got = call_leaving_inputs(learner, names, support_x, support_y, query_x)
         assert tuple(got.shape) == (2, 4, 3), _(
             "logits (B, NQ, N) = (2, 4, 3); got {got_shape}."
         ).format(got_shape=tuple(got.shape))

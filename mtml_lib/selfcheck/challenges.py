@@ -10,7 +10,7 @@ from ..i18n import translate as _
 from ..metrics import delta_m, task_affinity
 from ..models.conditioning.moe import MixtureOfExperts
 from . import run_check
-from .guards import library_answer, reject_library_modules, unchanged
+from .guards import call_leaving_inputs, library_answer, reject_library_modules
 
 __all__ = ["check_affinity", "check_delta_m", "check_mmoe_layer"]
 
@@ -30,10 +30,9 @@ def check_delta_m(
             ([0.7, 0.2, 3.0], [0.75, 0.25, 2.0], [True, False, False]),
         ]
         for multi, single, higher in cases:
-            given = unchanged(multi_task=multi, single_task=single, higher_is_better=higher)
-            with library_answer(student, {"mtml_lib.metrics.delta_m": delta_m}):
-                got = student(multi, single, higher)
-            given.verify()
+            names = ("multi_task", "single_task", "higher_is_better")
+            answers = {"mtml_lib.metrics.delta_m": delta_m}
+            got = call_leaving_inputs(student, names, multi, single, higher, answers=answers)
             expected = delta_m(multi, single, higher_is_better=higher)
             assert isinstance(got, (int, float)) or hasattr(got, "item"), _(
                 "return a number; got {name}."
@@ -138,9 +137,7 @@ def check_mmoe_layer(layer_class: type[torch.nn.Module]) -> None:
             ).format(experts=num_experts, tasks=num_tasks, value=len(experts), value2=len(gates))
             x = torch.randn(7, features, generator=g)
             task_id = torch.arange(7) % num_tasks
-            given = unchanged(x=x, task_id=task_id)
-            got = layer(x, task_id)
-            given.verify()
+            got = call_leaving_inputs(layer, ("x", "task_id"), x, task_id)
             assert tuple(got.shape) == (7, hidden), _(
                 "output (B, hidden) = {want}; got {got_shape}."
             ).format(want=(7, hidden), got_shape=tuple(got.shape))

@@ -228,11 +228,15 @@ class Unchanged:
             ).format(name=name)
 
 
-def call_leaving_inputs(function, names: Sequence[str], *args):
+def call_leaving_inputs(
+    function, names: Sequence[str], *args, answers: Mapping[str, object] | None = None
+):
     """``function(*args)``, then a wrong answer naming the first argument it changed in place
-    (``names`` are the arguments' names, as the exercise states them)."""
+    (``names`` are the first arguments' names, as the exercise states them); with ``answers``, the
+    call runs inside :func:`library_answer`."""
     given = Unchanged(dict(zip(names, args)))
-    result = function(*args)
+    with library_answer(function, answers or {}):
+        result = function(*args)
     given.verify()
     return result
 

@@ -12,7 +12,7 @@ from ..i18n import translate as _
 from ..models.baselines import nearest_neighbour
 from ..training.meta import meta_test
 from . import run_check
-from .guards import library_answer, unchanged
+from .guards import call_leaving_inputs, library_answer
 
 __all__ = ["check_episode", "check_meta_test", "check_nearest_neighbour"]
 
@@ -31,14 +31,14 @@ def check_nearest_neighbour(
             episode = EpisodeSampler(
                 data, n_way=n_way, k_shot=k_shot, n_query=2, batch_size=5, generator=1
             ).sample()
-            given = unchanged(
-                support_x=episode.support_x, support_y=episode.support_y, query_x=episode.query_x
+            got = call_leaving_inputs(
+                student,
+                ("support_x", "support_y", "query_x"),
+                episode.support_x,
+                episode.support_y,
+                episode.query_x,
+                answers={"mtml_lib.models.baselines.nearest_neighbour": nearest_neighbour},
             )
-            with library_answer(
-                student, {"mtml_lib.models.baselines.nearest_neighbour": nearest_neighbour}
-            ):
-                got = student(episode.support_x, episode.support_y, episode.query_x)
-            given.verify()
             assert isinstance(got, torch.Tensor), _("return a tensor; got {name}.").format(
                 name=type(got).__name__
             )
@@ -71,10 +71,11 @@ def check_episode(student: Callable[..., tuple]) -> None:
         images = marks.view(classes, instances, 1, 1).expand(-1, -1, 2, 2).contiguous()
         drawn_classes, labels_of_first, in_class_order = set(), set(), 0
         for seed in range(6):
-            given = unchanged(images=images)
-            with library_answer(student, {"mtml_lib.data.episodes.EpisodeSampler": EpisodeSampler}):
-                got = student(images, 3, 2, 2, torch.Generator().manual_seed(seed))
-            given.verify()
+            generator = torch.Generator().manual_seed(seed)
+            answers = {"mtml_lib.data.episodes.EpisodeSampler": EpisodeSampler}
+            got = call_leaving_inputs(
+                student, ("images",), images, 3, 2, 2, generator, answers=answers
+            )
             assert isinstance(got, tuple) and len(got) == 4, _(
                 "return (support_x, support_y, query_x, query_y)."
             )

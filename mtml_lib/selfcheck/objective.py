@@ -11,7 +11,7 @@ from ..pareto import pareto_optimal
 from ..weighting.dwa import DynamicWeightAverage, dwa_weights
 from ..weighting.pcgrad import PCGrad, pcgrad
 from . import run_check
-from .guards import library_answer, unchanged
+from .guards import call_leaving_inputs, library_answer
 
 __all__ = ["check_dwa_weights", "check_pareto_front", "check_pcgrad"]
 
@@ -30,10 +30,10 @@ def check_dwa_weights(student: Callable[[torch.Tensor, torch.Tensor, float], tor
             "mtml_lib.weighting.DynamicWeightAverage": DynamicWeightAverage,
         }
         for previous, before, temperature in cases:
-            given = unchanged(previous=previous, before_previous=before)
-            with library_answer(student, answers):
-                got = student(previous, before, temperature)
-            given.verify()
+            names = ("previous", "before_previous")
+            got = call_leaving_inputs(
+                student, names, previous, before, temperature, answers=answers
+            )
             assert isinstance(got, torch.Tensor), _("return a tensor; got {name}.").format(
                 name=type(got).__name__
             )
@@ -67,10 +67,7 @@ def check_pcgrad(student: Callable[[torch.Tensor, list], torch.Tensor]) -> None:
         answers = {"mtml_lib.weighting.pcgrad.pcgrad": pcgrad, "mtml_lib.weighting.PCGrad": PCGrad}
         for two in ([[1.0, 0.2], [-0.45, 0.25]], [[1.0, 0.2], [0.5, 1.0]]):  # conflict, agreement
             two = torch.tensor(two)
-            given = unchanged(grads=two)
-            with library_answer(student, answers):
-                got = student(two, [[1], [0]])
-            given.verify()
+            got = call_leaving_inputs(student, ("grads",), two, [[1], [0]], answers=answers)
             expected = pcgrad(two, torch.Generator().manual_seed(0))
             assert isinstance(got, torch.Tensor) and tuple(got.shape) == (2,), _(
                 "return the update, one number per parameter (shape (2,)); got {got!r}."
@@ -91,10 +88,7 @@ def check_pcgrad(student: Callable[[torch.Tensor, list], torch.Tensor]) -> None:
                 [j for j in torch.randperm(num_tasks, generator=visit).tolist() if j != i]
                 for i in range(num_tasks)
             ]
-            given = unchanged(grads=grads, orders=orders)
-            with library_answer(student, answers):
-                got = student(grads, orders)
-            given.verify()
+            got = call_leaving_inputs(student, ("grads", "orders"), grads, orders, answers=answers)
             expected = pcgrad(grads, torch.Generator().manual_seed(3))
             assert torch.allclose(got, expected, atol=1e-5), _(
                 "right for two tasks, wrong for {num_tasks}: project g_i against the *original* "
@@ -112,10 +106,7 @@ def check_pareto_front(student: Callable[[torch.Tensor], torch.Tensor]) -> None:
         g = torch.Generator().manual_seed(0)
         small = torch.tensor([[1.0, 3.0], [2.0, 2.0], [2.0, 3.0], [3.0, 1.0], [1.0, 3.0]])
         answers = {"mtml_lib.pareto.pareto_optimal": pareto_optimal}
-        given = unchanged(losses=small)
-        with library_answer(student, answers):
-            got = student(small)
-        given.verify()
+        got = call_leaving_inputs(student, ("losses",), small, answers=answers)
         assert isinstance(got, torch.Tensor) and got.dtype == torch.bool, _(
             "return a boolean tensor; got {value}."
         ).format(value=getattr(got, "dtype", type(got).__name__))
@@ -127,10 +118,7 @@ def check_pareto_front(student: Callable[[torch.Tensor], torch.Tensor]) -> None:
         ).format(value=small.tolist(), value2=want.tolist(), value3=got.tolist())
         for tasks in (2, 3):
             losses = torch.rand(40, tasks, generator=g).round(decimals=1)
-            given = unchanged(losses=losses)
-            with library_answer(student, answers):
-                got = student(losses)
-            given.verify()
+            got = call_leaving_inputs(student, ("losses",), losses, answers=answers)
             assert got.tolist() == pareto_optimal(losses).tolist(), _(
                 "right on the small example, wrong on 40 random points with {tasks} tasks (ties "
                 "included)."
