@@ -26,6 +26,7 @@ from ..i18n import N_
 from ..i18n import translate as _
 from .folder import CourseError
 from .manifest import MANIFEST, find_release, read_manifest
+from .variants import check_student, student_id_warning
 
 __all__ = [
     "CheckReport",
@@ -36,19 +37,8 @@ __all__ = [
     "upload_name",
 ]
 
-STUDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 NEAR_LIMIT = 0.5  # a cell taking more than this share of its limit gets a warning
 ANSWER_STUB = ("YOUR ANSWER HERE", "여기에 답을 쓰세요.")
-
-
-def check_student(student: str) -> str:
-    """``student`` if it can name an upload (letters, digits, ``.``, ``_``, ``-``)."""
-    if not isinstance(student, str) or not STUDENT.match(student):
-        raise ValueError(
-            "`student` must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or "
-            f"digit; got {student!r}."
-        )
-    return student
 
 
 def upload_name(assignment: str, student: str) -> str:
@@ -295,6 +285,8 @@ def check_homework(
     ran = _execute(_read(path), int(entry["cell_timeout"]))
     report.seconds = time.monotonic() - started
     _review(report, saved, ran, entry)
+    if warning := student_id_warning(saved, student):
+        report.warnings.append(warning)
     target = pathlib.Path(out or root) / upload_name(assignment, student)
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as upload:

@@ -178,7 +178,9 @@ def autograde(
         graded = _in_slots(
             notebooks,
             jobs,
-            lambda notebook, slot: run_probes(notebook, grader, slot=slot, **options),
+            lambda notebook, slot: run_probes(
+                notebook, grader, slot=slot, student=notebook.parent.parent.name, **options
+            ),
         )
     probed = dict(zip(notebooks, graded))
     return record(

@@ -121,11 +121,15 @@ def run_probes(
     *,
     sandbox: Sandbox | None = None,
     slot: int = 0,
+    student: str = "",
     cell_timeout: int = 60,
     probe_timeout: int = 120,
     total_timeout: int = 900,
 ) -> dict:
     """Run a notebook's code and the grader's probes on the untrusted side; return the data.
+
+    ``student`` is the id the submission is filed under (``""`` for the reference solution): the
+    grader module sees it as ``STUDENT``, for the runs it makes at the student's own seed.
 
     With ``sandbox`` (a :class:`~mtml_lib.grading.sandbox.Sandbox` that is open), the run is
     confined there (its wall-clock limit applies); without, it is a plain child process in a
@@ -137,6 +141,7 @@ def run_probes(
         "notebook": pathlib.Path(notebook).read_text(encoding="utf-8"),
         "grader": grader_files(grader),
         "main": pathlib.Path(grader).name,
+        "student": student,
         "cell_timeout": cell_timeout,
         "probe_timeout": probe_timeout,
     }

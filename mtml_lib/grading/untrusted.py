@@ -37,6 +37,9 @@ def _probes(data: bytes) -> bytes:
     for name, text in request["grader"].items():
         (folder / name).write_text(text)
     spec = load_spec(folder / request["main"])
+    # the id the submission is filed under, for a grader whose probes run at the student's own
+    # seed (mtml_lib.course.variants); set before any submission code runs
+    spec.STUDENT = request.get("student", "")
     # The grader is in memory now: its files are gone before any submission code runs.
     shutil.rmtree(folder)
     notebook = pathlib.Path.cwd() / "submission.ipynb"
