@@ -18,6 +18,7 @@ import time
 import nbformat
 import pytest
 from testkit.handout import checked_upload
+from testkit.homework import COPIED_4, COPIED_6, PIXEL_MEMORY, STUDENT_ID_TAG, cell_key
 
 from mtml_lib import course as homework
 from mtml_lib.course import folder as course_folder
@@ -49,7 +50,7 @@ def course(tmp_path_factory):
 
 
 def cells_by_id(notebook):
-    return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in notebook.cells}
+    return {cell_key(c): c for c in notebook.cells}
 
 
 def solution(course, assignment, grade_id):
@@ -66,9 +67,12 @@ def solution(course, assignment, grade_id):
 def submission(
     course, assignment, student, folder, answers=None, *, extra_after=None, tests=None, delete=()
 ):
-    """The release notebook with some cells filled in, written to ``folder/<student>/``."""
+    """The release notebook with some cells filled in, written to ``folder/<student>/``; its
+    STUDENT_ID is the student's (unless ``answers`` says otherwise), as the text asks."""
     notebook = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", as_version=4)
     cells = cells_by_id(notebook)
+    own = cells[STUDENT_ID_TAG].source.replace('STUDENT_ID = ""', f"STUDENT_ID = {student!r}")
+    answers = {STUDENT_ID_TAG: own, **(answers or {})}
     for grade_id, text in (answers or {}).items():
         cells[grade_id].source = text
     for grade_id, text in (tests or {}).items():
@@ -276,15 +280,6 @@ def hw1_scores(course, tmp_path_factory, handouts):
     return trusted, gradebook_scores(course, HW1), before, tree(course)
 
 
-COPIED_4 = """def run_experiment(steps, seed):
-    return {"multihead": 0.05, "film": 0.04}
-"""
-COPIED_6 = """def recommender_experiment(steps, seed, like_weights):
-    table = {0.0: [0.81, 0.5], 0.25: [0.81, 0.76], 1.0: [0.81, 0.77], 4.0: [0.8, 0.77]}
-    pairs = {w: table.get(w, [0.81, 0.77]) for w in like_weights}
-    return {"single": [0.81, 0.77], "shared-bottom": pairs, "mmoe": dict(pairs)}
-"""
-
 ATTACK_DELAY = 5
 ATTACKS = ("attack_steal", "attack_forge", "attack_writer", "attack_assembled", "attack_hostile")
 
@@ -420,8 +415,8 @@ EXPECTED_HW1 = {
     # part 6 trains the multi-head model, whose forward raises
     "raises": hw1(0, 3, 3, 0, 4, 0),
     "loops": hw1(3, 3, 3, 0, 4, 5),
-    # only the grader's own training of the (honest) models earns a point: one check of part 4
-    "copied": hw1(3, 3, 3, 1, 4, 0),
+    # numbers instead of runs: parts 4 and 6 earn nothing (the models of parts 1-5 are honest)
+    "copied": hw1(3, 3, 3, 0, 4, 0),
     "tampered": hw1(3, 2, 0, 0, 2, 0),
     "monkeypatch": hw1(3, 2, 0, 0, 2, 0),
     **{attack: hw1(0, 0, 0, 0, 0, 0) for attack in ATTACKS},
@@ -484,22 +479,24 @@ def test_grades_and_feedback(course, hw1_scores, tmp_path):
 # --- HW2 ------------------------------------------------------------------------------------
 
 
-PIXEL_MEMORY = """
-class PixelMemory(MANN):
-    def forward(self, images, labels):  # the nearest support image's label: no memory at all
-        B, rows, N, P = images.shape
-        support = images[:, :-1].reshape(B, -1, P)
-        shown = labels[:, :-1].reshape(B, -1, N)
-        nearest = torch.cdist(images[:, -1], support).argmin(-1)
-        out = labels.clone()
-        out[:, -1] = torch.gather(shown, 1, nearest[..., None].expand(-1, -1, N))
-        return out
-
-
-def train(num_classes, steps, seed, k_shot=1):
-    torch.manual_seed(seed)
-    return PixelMemory(num_classes=num_classes, samples_per_class=k_shot + 1)
-"""
+COPIED_HW2 = {
+    "train": "def train(num_classes, steps, seed, k_shot=1):\n    torch.manual_seed(seed)\n"
+    "    return MANN(num_classes=num_classes, samples_per_class=k_shot + 1)\n",
+    "evaluate": "def evaluate(model, num_classes, k_shot, episodes, seed):\n"
+    "    return 0.946, 0.012  # the reference's 2-way figures\n",
+}
+LIBRARY_HW2 = {
+    "make_batch": "from mtml_lib.data.homework_layout import homework_layout\n\n\n"
+    "def make_batch(episode, generator):\n"
+    "    return homework_layout(episode, generator=generator)\n",
+    "mann": "from mtml_lib.models.blackbox.memory import LSTMMemory\n\n\n"
+    "class MANN(nn.Module):\n    def __init__(self, num_classes, samples_per_class, hidden=128):\n"
+    "        super().__init__()\n        self.num_classes = num_classes\n"
+    "        self.samples_per_class = samples_per_class\n"
+    "        self.memory = LSTMMemory(n_way=num_classes, hidden=hidden)\n\n"
+    "    def forward(self, images, labels):\n"
+    "        return self.memory.forward_homework(images, labels)\n",
+}
 
 
 def test_hw2_scores_are_exact(course, tmp_path, handouts):
@@ -528,6 +525,10 @@ def test_hw2_scores_are_exact(course, tmp_path, handouts):
     # part 5 without meta-training: a "memory" that is pixel nearest neighbour (91% on the
     # grader's episodes, above the 70% bar, while its weights stay as they were built)
     submission(course, HW2, "pixels", tmp_path, {**right, "train": PIXEL_MEMORY})
+    # numbers instead of a measurement, and a "trained" model that never trained
+    submission(course, HW2, "copied", tmp_path, {**right, **COPIED_HW2})
+    # the library's own layout and memory learner, which grading makes unavailable
+    submission(course, HW2, "library", tmp_path, {**right, **LIBRARY_HW2})
     upload, printed, seconds = checked_upload(
         handouts["en"], HW2, right, "uploaded", tmp_path / "handout"
     )
@@ -542,10 +543,13 @@ def test_hw2_scores_are_exact(course, tmp_path, handouts):
     assert trusted["uploaded"] == trusted["solution"]  # through the handout's check
     assert gradebook_scores(course, HW2)["uploaded"] == gradebook_scores(course, HW2)["solution"]
     assert trusted["blank"] == dict.fromkeys(parts, 0)
-    # the query row is not shuffled (one check of part 1); the query labels reach the model (one
-    # check of part 3); the loss is taken over every row; evaluation records gradients (one check)
-    assert trusted["wrong"] == dict(zip(parts, (3, 3, 3, 0, 0, 3)))
+    # the query row is not shuffled (half a point of part 1); the query labels reach the model
+    # (one check of part 3); the loss is taken over every row; evaluation records gradients (one
+    # check)
+    assert trusted["wrong"] == dict(zip(parts, (3.5, 3, 3, 0, 0, 3)))
     assert trusted["pixels"] == dict(zip(parts, (4, 3, 4, 2, 0, 4)))
+    assert trusted["copied"] == dict(zip(parts, (4, 3, 4, 2, 0, 0)))
+    assert trusted["library"] == dict(zip(parts, (4, 0, 0, 2, 0, 4)))
 
 
 # --- the student workbook -------------------------------------------------------------------

@@ -192,16 +192,20 @@ class Lab:
 
 def checked_upload(handout: Handout, assignment: str, answers: dict, student: str, out):
     """A student's copy of ``handout`` (its .venv shared) with ``answers`` (grade id -> code)
-    in the homework, checked with ``workbook.py check``: (the upload, what it printed, seconds)."""
+    in the homework and ``student`` written in its STUDENT_ID, checked with ``workbook.py check
+    --student``: (the upload, what it printed, seconds)."""
     import nbformat
+
+    from testkit.homework import STUDENT_ID_TAG, cell_key
 
     mine = handout.copy(out)
     path = mine.workbook / "homework" / assignment / f"{assignment}.ipynb"
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
+        if cell_key(cell) == STUDENT_ID_TAG:
+            cell.source = cell.source.replace('STUDENT_ID = ""', f"STUDENT_ID = {student!r}")
+        elif cell_key(cell) in answers:
+            cell.source = answers[cell_key(cell)]
     nbformat.write(notebook, path)
     started = time.monotonic()
     done = mine.run("check", assignment, "--student", student)

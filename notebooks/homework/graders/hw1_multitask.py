@@ -10,12 +10,18 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _compare import close, finite, shape  # noqa: E402
 
+from mtml_lib.course.variants import student_seed  # noqa: E402
 from mtml_lib.i18n import translator  # noqa: E402
 
 # Feedback in the course's language, from the graders' own catalog (it stays in the course folder)
 _ = translator(pathlib.Path(__file__).parent / "locale", "graders")
 
+ASSIGNMENT = "hw1_multitask"
+# The id the graded submission is filed under, set by the untrusted side before any submission
+# code runs ("" for the reference solution): part 4's own run is checked at its seed.
+STUDENT = ""
 EXPERIMENT_STEPS = 300
+OWN_STEPS = 600  # part 4's run-experiment cell (read-only): STEPS, at the student's own seed
 # Parts 4 and 6 run with seeds of the grader's own, announced nowhere: a table of another run's
 # numbers is no answer, and the grader trains the student's models again to check the numbers.
 EXPERIMENT_SEED, REC_SEED = 3907, 5261
@@ -36,14 +42,16 @@ def probe_multihead(ns):
     out = model(x, task_id)
     alone = torch.cat([model(x[i : i + 1], task_id[i : i + 1]) for i in range(6)])
     shared = {id(p) for p in model.shared_parameters()}
-    out[task_id == 0].sum().backward()
+    grads = []  # per task: what its rows alone train, parameter by parameter
+    for task in range(3):
+        model.zero_grad(set_to_none=True)
+        model(x, task_id)[task_id == task].sum().backward()
+        grads.append(
+            [0.0 if p.grad is None else float(p.grad.abs().sum()) for p in model.parameters()]
+        )
     params = [
-        {
-            "shared": id(p) in shared,
-            "numel": p.numel(),
-            "grad": 0.0 if p.grad is None else float(p.grad.abs().sum()),
-        }
-        for p in model.parameters()
+        {"shared": id(p) in shared, "numel": p.numel(), "grads": [g[i] for g in grads]}
+        for i, p in enumerate(model.parameters())
     ]
     return {"out": out.detach(), "alone": alone.detach(), "params": params}
 
@@ -58,21 +66,32 @@ def probe_film(ns):
     first = film(x, torch.zeros(5, dtype=torch.long)).detach()
     last = film(x, torch.full((5,), 2)).detach()
     shapes = [list(p.shape) for p in film.task_parameters()]
+    start = [[float(p.min()), float(p.max())] for p in film.task_parameters()]
     tasks = torch.tensor([0, 1, 0, 1, 2])
-    moved = []
+    moved, silenced = [], []
+    # task 1's row of each tensor, one at a time (tensors of another shape fail their own check)
+    perturbed = film.task_parameters() if shapes == [[3, 8]] * 4 else []
     with torch.no_grad():
         base = film(x, tasks)
-        for p in film.task_parameters():  # one tensor at a time: each must act on its task's rows
+        for p in perturbed:  # each must act on its task's rows
             saved = p[1].clone()
             p[1].add_(torch.randn(p.shape[1], generator=g))
             moved.append(film(x, tasks))
+            p[1].copy_(saved)
+        for p in perturbed[1::2]:  # a very negative beta inside the ReLU silences the layer
+            saved = p[1].clone()
+            p[1].fill_(-1e4)
+            out = film(x, tasks)[tasks == 1]  # (2, out): task 1's rows, then one output each
+            silenced.append(float((out[0] - out[1]).abs().max()))
             p[1].copy_(saved)
     return {
         "first": first,
         "last": last,
         "shapes": shapes,
+        "start": start,
         "base": base,
         "moved": moved,
+        "silenced": silenced,
         "tasks": tasks,
     }
 
@@ -105,20 +124,19 @@ def probe_uncertainty(ns):
     }
 
 
-def probe_experiment(ns):
+def _rerun_experiment(ns, seed, steps):
+    """Part 4's protocol, run by the grader on the student's models and weighting."""
     import torch
 
     from mtml_lib.data.multitask import MultiTaskDataset
     from mtml_lib.data.sinusoids import related_sinusoids
     from mtml_lib.training import fit
 
-    seed = EXPERIMENT_SEED
-    returned = ns["run_experiment"](steps=EXPERIMENT_STEPS, seed=seed)
     train = MultiTaskDataset.sample(related_sinusoids(4, relatedness=-0.5), 50, generator=seed)
     test = MultiTaskDataset.sample(
         related_sinusoids(4, relatedness=-0.5, noise=0.0), 500, generator=seed + 1
     )
-    independent = {}
+    mse = {}
     for name, cls in (("multihead", ns["MultiHeadModel"]), ("film", ns["FiLMModel"])):
         torch.manual_seed(seed)
         model = cls(in_features=1, out_features=1, num_tasks=4, hidden=64)
@@ -126,7 +144,7 @@ def probe_experiment(ns):
             model,
             train,
             ns["MyUncertaintyWeighting"](num_tasks=4),
-            steps=EXPERIMENT_STEPS,
+            steps=steps,
             lr=3e-3,
             batch_size=32,
             device="cpu",
@@ -134,12 +152,26 @@ def probe_experiment(ns):
             eval_data=test,
             progress=False,
         )
-        independent[name] = sum(history.final_metrics) / 4
+        mse[name] = sum(history.final_metrics) / 4
+    return mse
+
+
+def _floats(table):
+    table = table if isinstance(table, dict) else {}
+    return {str(k): (v if isinstance(v, float) else repr(v)) for k, v in table.items()}
+
+
+def probe_experiment(ns):
+    returned = ns["run_experiment"](steps=EXPERIMENT_STEPS, seed=EXPERIMENT_SEED)
+    own_seed = student_seed(ASSIGNMENT, STUDENT)
     return {
-        "returned": {
-            k: (v if isinstance(v, float) else repr(v)) for k, v in dict(returned).items()
-        },
-        "independent": independent,
+        "returned": _floats(returned),
+        "independent": _rerun_experiment(ns, EXPERIMENT_SEED, EXPERIMENT_STEPS),
+        # the run the notebook itself made (its `results`), and the grader's at the same seed
+        "own": _floats(ns.get("results", {})),
+        "own_rerun": _rerun_experiment(ns, own_seed, OWN_STEPS),
+        "student": STUDENT,
+        "seed": own_seed,
     }
 
 
@@ -157,8 +189,9 @@ def probe_mmoe(ns):
         "gates": model.gate_weights(x, task_id).detach(),
     }
     experts = torch.stack([expert(x) for expert in model.experts], dim=1)  # (B, E, H)
-    own = torch.stack([torch.softmax(model.gates[int(t)](x[b]), -1) for b, t in enumerate(task_id)])
+    own = torch.stack([_distribution(model.gates[int(t)](x[b])) for b, t in enumerate(task_id)])
     result["own_gates"] = own.detach()
+    result["experts_relu"] = bool((experts >= 0).all()) and bool((experts == 0).any())
     result["expected"] = torch.stack(
         [model.towers[int(t)]((own[b, :, None] * experts[b]).sum(0)) for b, t in enumerate(task_id)]
     ).detach()
@@ -171,6 +204,16 @@ def probe_mmoe(ns):
     ]
     result["leak"] = sum(0.0 if p.grad is None else float(p.grad.abs().sum()) for p in others)
     return result
+
+
+def _distribution(gate_output):
+    """A gate's weights over the experts: its output when the module ends in a softmax itself
+    (non-negative, summing to 1), else the softmax of its logits."""
+    import torch
+
+    if bool((gate_output >= 0).all()) and abs(float(gate_output.sum()) - 1.0) < 1e-5:
+        return gate_output
+    return torch.softmax(gate_output, -1)
 
 
 def _rerun_recommender(ns, seed):
@@ -258,18 +301,32 @@ def shared_is_the_trunk(got, ref):
     return sizes == want and total, _("shared_parameters() must be exactly the two-layer trunk")
 
 
+def _trained(result, task):
+    """The non-shared parameters (by position) that one task's rows give a gradient."""
+    return {
+        i
+        for i, p in enumerate(result["params"])
+        if not p["shared"] and len(p["grads"]) == 3 and p["grads"][task] > 0
+    }
+
+
 def heads_are_separate(got, ref):
-    trained = sum(p["numel"] for p in got["params"] if not p["shared"] and p["grad"] > 0)
-    want = sum(p["numel"] for p in ref["params"] if not p["shared"] and p["grad"] > 0)
-    return trained == want and all(p["grad"] > 0 for p in got["params"] if p["shared"]), _(
-        "task 0 must train only its head"
+    def size(result, positions):
+        return sum(result["params"][i]["numel"] for i in positions)
+
+    own = [_trained(got, task) for task in range(3)]
+    ok = all(size(got, own[t]) == size(ref, _trained(ref, t)) for t in range(3))
+    ok = ok and not (own[0] & own[1] or own[0] & own[2] or own[1] & own[2])
+    ok = ok and all(
+        len(p["grads"]) == 3 and min(p["grads"]) > 0 for p in got["params"] if p["shared"]
     )
+    return ok, _("each task's rows must train only that task's own head (and the trunk)")
 
 
 def film_starts_shared(got, ref):
-    return shape(got["first"]) == [5, 2] and close(got["first"], got["last"], 1e-5), _(
-        "gamma = 1, beta = 0 at the start"
-    )
+    ok = shape(got["first"]) == [5, 2] and close(got["first"], got["last"], 1e-5)
+    ok = ok and got["start"] == [[1.0, 1.0], [0.0, 0.0], [1.0, 1.0], [0.0, 0.0]]
+    return ok, _("gamma = 1 and beta = 0 at the start, so the task does not matter yet")
 
 
 def film_shapes(got, ref):
@@ -286,6 +343,14 @@ def film_routes(got, ref):
     return (
         ok,
         _("each gamma and beta of every layer must act on its own task's rows, and only on them"),
+    )
+
+
+def film_formula(got, ref):
+    ok = len(got["silenced"]) == 2 and all(gap <= 1e-6 for gap in got["silenced"])
+    return ok, _(
+        "beta shifts inside the ReLU, as in the formula: a very negative beta of a task silences "
+        "that layer for the task's rows"
     )
 
 
@@ -326,15 +391,17 @@ def experiment_returns(got, ref):
     ).format(MSE_BAND=MSE_BAND)
 
 
-def experiment_trains(got, ref):
-    ok = all(0 < got["independent"][k] < MSE_BAND for k in ("multihead", "film"))
-    return (
-        ok,
-        _(
-            "your models and weighting, trained by the grader, reach a mean test MSE below "
-            "{MSE_BAND}"
-        ).format(MSE_BAND=MSE_BAND),
+def experiment_is_yours(got, ref):
+    own, rerun = got["own"], got["own_rerun"]
+    ok = set(own) == {"multihead", "film"} and all(
+        isinstance(v, float) and 0 < rerun[k] < MSE_BAND and close(v, rerun[k], SAME_RUN)
+        for k, v in own.items()
     )
+    return ok, _(
+        "the results your notebook shows are your own run: at your seed ({seed}, from the id "
+        "'{student}' your work is filed under, which STUDENT_ID must hold) the grader's run of "
+        "your models gives them, both below {MSE_BAND}"
+    ).format(seed=got["seed"], student=got["student"], MSE_BAND=MSE_BAND)
 
 
 def mmoe_shape(got, ref):
@@ -346,13 +413,16 @@ def mmoe_shape(got, ref):
 def mmoe_gates(got, ref):
     sums = [sum(row) for row in got["gates"]] if shape(got["gates"]) == [7, 4] else []
     return close(sums, [1.0] * 7, 1e-5) and close(got["gates"], got["own_gates"], 1e-5), _(
-        "each row's gate is the softmax of its own task's gate"
+        "each row's gate is the softmax of its own task's gate (in the gate module or after it)"
     )
 
 
 def mmoe_mixes(got, ref):
-    return close(got["out"], got["expected"], 1e-5), (
-        _("the output is the row's tower applied to the gate-weighted sum of the experts")
+    return close(got["out"], got["expected"], 1e-5) and got["experts_relu"] is True, (
+        _(
+            "the output is the row's tower applied to the gate-weighted sum of the experts, each "
+            "expert relu(W x + b)"
+        )
     )
 
 
@@ -454,13 +524,18 @@ CHECKS = {
         (0.5, shared_is_the_trunk),
         (0.5, heads_are_separate),
     ],
-    "test_film": [(1, film_starts_shared), (1, film_shapes), (1, film_routes)],
+    "test_film": [
+        (1, film_starts_shared),
+        (1, film_shapes),
+        (0.5, film_routes),
+        (0.5, film_formula),
+    ],
     "test_uncertainty": [
         (1, uncertainty_value),
         (1, uncertainty_gradients),
         (1, uncertainty_interface),
     ],
-    "test_experiment": [(1, experiment_returns), (1, experiment_trains)],
+    "test_experiment": [(1, experiment_returns), (1, experiment_is_yours)],
     "test_mmoe": [(1, mmoe_shape), (1, mmoe_gates), (1, mmoe_mixes), (1, mmoe_routes)],
     "test_recommender": [
         (1, recommender_format),

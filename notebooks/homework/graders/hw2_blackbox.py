@@ -18,6 +18,29 @@ TRAIN_SEED = 4817
 ACCURACY_BAND = 0.7  # part 5's text: 1-shot 2-way after 3,000 steps (reference about 0.95)
 UNTRAINED_GAP = 0.15  # part 5's text: an untrained model of the class stays this far below
 TEST_EPISODES = 1000
+BUILT_SEED = 6131  # part 5: train(steps=0) at this seed returns the model as built there
+
+
+def _drawn_from_generator(sample, inputs):
+    """Whether ``sample(generator)`` draws its randomness from the generator alone and leaves its
+    inputs as they were: the same generator seed gives the same batch whatever the global seed,
+    another generator seed another batch. ``inputs``: the tensors it is given."""
+    import torch
+
+    before = [t.clone() for t in inputs]
+    batches = []
+    for seed_of_torch, seed in ((0, 5), (1, 5), (0, 6)):
+        torch.manual_seed(seed_of_torch)
+        batches.append(sample(torch.Generator().manual_seed(seed)))
+
+    def same(a, b):
+        return all(torch.equal(x, y) for x, y in zip(a, b))
+
+    return {
+        "reproducible": same(batches[0], batches[1]),
+        "varies": not same(batches[0], batches[2]),
+        "unchanged": all(torch.equal(a, b) for a, b in zip(before, inputs)),
+    }
 
 
 def _id_dataset():
@@ -39,13 +62,19 @@ def probe_make_batch(ns):
     episode = EpisodeSampler(
         _id_dataset(), n_way=3, k_shot=2, n_query=1, batch_size=40, generator=0
     ).sample()
+    query_classes = (episode.query_x[:, :, 0, 0, 0] * 100).round()
+    drawn = _drawn_from_generator(
+        lambda generator: ns["make_batch"](episode, generator),
+        [episode.support_x, episode.support_y, episode.query_x, episode.query_y],
+    )
     images, labels = ns["make_batch"](episode, torch.Generator().manual_seed(0))
     return {
         "classes": (images[..., 0] * 100).round(),
         "instances": (images[..., 1] * 100).round(),
         "labels": labels,
         "images_shape": list(images.shape),
-        "query_classes_by_label": (episode.query_x[:, :, 0, 0, 0] * 100).round(),
+        "query_classes_by_label": query_classes,
+        "drawn": drawn,
     }
 
 
@@ -59,16 +88,28 @@ def probe_mann(ns):
     labels = torch.nn.functional.one_hot(
         torch.stack([torch.randperm(3, generator=g) for _ in range(12)]).view(4, 3, 3), 3
     ).float()
+    given = labels.clone()
     base = model(images, labels).detach()
+    unchanged = torch.equal(labels, given)  # a forward that hides the queries in place fails
+    labels = given
     query = labels.clone()
     query[:, -1] = torch.roll(query[:, -1], 1, dims=-1)
     support = labels.clone()
     support[:, 0] = torch.roll(support[:, 0], 1, dims=-1)
+    last = labels.clone()  # the last class's first support label only: every query must see it
+    last[:, 0, -1] = torch.roll(last[:, 0, -1], 1, dims=-1)
+    reach = (model(images, last).detach() - base)[:, -1].abs().amax(dim=(0, 2))  # (N,)
+    later = images.clone()  # another second query: the first query's prediction must not move
+    later[:, -1, 1] = torch.rand(4, 784, generator=g)
+    ahead = float((model(later, labels).detach() - base)[:, -1, 0].abs().max())
     return {
         "base": base,
         "query_changed": model(images, query).detach(),
         "support_changed": model(images, support).detach(),
         "parameters": sorted(p.numel() for p in model.parameters()),
+        "labels_unchanged": unchanged,
+        "query_reach": reach,
+        "sees_ahead": ahead,
     }
 
 
@@ -94,12 +135,16 @@ def probe_query_loss(ns):
 def probe_sample_batch(ns):
     import torch
 
-    marks = torch.arange(10 * 6, dtype=torch.float32).view(10, 6, 1, 1).expand(-1, -1, 28, 28)
+    marks = torch.arange(10 * 6, dtype=torch.float32).view(10, 6, 1, 1).repeat(1, 1, 28, 28)
+    drawn = _drawn_from_generator(
+        lambda generator: ns["sample_batch"](marks, 8, 3, 3, generator), [marks]
+    )
     images, labels = ns["sample_batch"](marks, 40, 3, 3, torch.Generator().manual_seed(1))
     return {
         "images_shape": list(images.shape),
         "ids": images[..., 0].round(),  # class * 6 + instance, of every image
         "labels": labels,
+        "drawn": drawn,
     }
 
 
@@ -193,6 +238,33 @@ def _accuracy(model, test_set):
     return float((predicted == order).float().mean())
 
 
+def _same_weights(a, b):
+    import torch
+
+    mine, theirs = a.state_dict(), b.state_dict()
+    return mine.keys() == theirs.keys() and all(
+        mine[k].shape == theirs[k].shape and torch.equal(mine[k], theirs[k]) for k in mine
+    )
+
+
+def _episodes_drawn(ns, seed):
+    """The (n_way, k_shot, n_query) of the samplers one step of ``train(num_classes=3,
+    k_shot=2)`` builds (the sampler class is watched while it runs)."""
+    real, made = ns.get("EpisodeSampler"), []
+
+    def watched(*args, **kwargs):
+        sampler = real(*args, **kwargs)
+        made.append((sampler.n_way, sampler.k_shot, sampler.n_query))
+        return sampler
+
+    ns["EpisodeSampler"] = watched
+    try:
+        ns["train"](num_classes=3, steps=1, seed=seed, k_shot=2)
+    finally:
+        ns["EpisodeSampler"] = real
+    return made
+
+
 def probe_train(ns):
     import torch
 
@@ -201,14 +273,17 @@ def probe_train(ns):
     torch.manual_seed(TRAIN_SEED)
     untrained = type(model)(num_classes=2, samples_per_class=2)
     test_set = _glyphs_test_set()
-    mine, theirs = model.state_dict(), untrained.state_dict()
-    moved = mine.keys() != theirs.keys() or any(
-        mine[k].shape != theirs[k].shape or not torch.equal(mine[k], theirs[k]) for k in mine
-    )
+    # steps=0: the model as built at the seed, with the ways and shots asked for
+    built = ns["train"](num_classes=3, steps=0, seed=BUILT_SEED, k_shot=2)
+    torch.manual_seed(BUILT_SEED)
+    follows = _same_weights(built, type(model)(num_classes=3, samples_per_class=3))
+    follows = follows and getattr(built, "samples_per_class", None) == 3
+    follows = follows and _episodes_drawn(ns, BUILT_SEED) == [(3, 2, 1)]
     return {
         "accuracy": _accuracy(model, test_set),
         "untrained": _accuracy(untrained, test_set),
-        "moved": bool(moved),
+        "moved": not _same_weights(model, untrained),
+        "follows_arguments": bool(follows),
     }
 
 
@@ -249,6 +324,20 @@ def support_consistent(got, ref):
     return ok, _("row k holds the k-th support image of every class, in label order")
 
 
+def _generator_only(got, what):
+    drawn = got["drawn"]
+    ok = drawn["reproducible"] is True and drawn["varies"] is True and drawn["unchanged"] is True
+    return ok, _(
+        "{what}: every random draw from the generator it is given (the same generator seed gives "
+        "the same batch whatever the global seed; another seed, another batch), and its inputs "
+        "left as they were"
+    ).format(what=what)
+
+
+def make_batch_generator(got, ref):
+    return _generator_only(got, "make_batch")
+
+
 def query_row(got, ref):
     permuted, shuffled, consistent = True, False, True
     for b in range(40):
@@ -275,15 +364,21 @@ def mann_size(got, ref):
 
 
 def mann_hides_query_labels(got, ref):
-    return close(got["base"], got["query_changed"], 1e-6), _(
-        "the query labels must not reach the model"
+    ok = got["labels_unchanged"] is True and close(got["base"], got["query_changed"], 1e-6)
+    return ok, _(
+        "the query labels must not reach the model, and the labels passed in stay as they were "
+        "(hide the queries in a copy)"
     )
 
 
 def mann_reads_support_labels(got, ref):
     last = lambda x: [episode[-1] for episode in x]  # noqa: E731
-    return not close(last(got["base"]), last(got["support_changed"]), 1e-4), _(
-        "the support labels must reach the model"
+    ok = not close(last(got["base"]), last(got["support_changed"]), 1e-4)
+    ok = ok and len(got["query_reach"]) == 3 and all(gap > 1e-7 for gap in got["query_reach"])
+    ok = ok and got["sees_ahead"] == 0.0
+    return ok, _(
+        "the support labels must reach the model; every query's prediction sees every support "
+        "image and label and none of the queries after it (the sequence runs row after row)"
     )
 
 
@@ -311,11 +406,22 @@ def training_reaches_band(got, ref):
     ).format(TRAIN_STEPS=TRAIN_STEPS, ACCURACY_BAND=ACCURACY_BAND, UNTRAINED_GAP=UNTRAINED_GAP)
 
 
+def _learned(got):
+    return got["accuracy"] - got["untrained"] > UNTRAINED_GAP
+
+
 def training_moves_the_weights(got, ref):
-    learned = got["accuracy"] - got["untrained"] > UNTRAINED_GAP
-    return got["moved"] is True and learned, _(
+    return got["moved"] is True and _learned(got), _(
         "training changed the model's weights from their values at the seed, and the change is "
         "what lifts its accuracy"
+    )
+
+
+def training_follows_its_arguments(got, ref):
+    return got["follows_arguments"] is True and _learned(got), _(
+        "train(num_classes=3, steps=0, seed=s, k_shot=2) returns the MANN built at seed s with 3 "
+        "classes and 3 samples per class, untouched, and its steps draw 3-way 2-shot episodes "
+        "(and training lifts the accuracy)"
     )
 
 
@@ -357,6 +463,10 @@ def sampled_instances(got, ref):
     return ok, _("a class's K + 1 images are different instances")
 
 
+def sampled_from_generator(got, ref):
+    return _generator_only(got, "sample_batch")
+
+
 def sampled_query(got, ref):
     orders = (
         [[row.index(1.0) for row in b[-1]] for b in got["labels"]]
@@ -377,7 +487,10 @@ def evaluate_mean(got, ref):
 
 def evaluate_half_width(got, ref):
     return isinstance(got["half"], float) and close(got["half"], ref["half"], 1e-6), (
-        _("the half-width 1.96 * std / sqrt(episodes) of the per-episode accuracies")
+        _(
+            "the half-width 1.96 * s / sqrt(episodes), s the sample standard deviation (n - 1) of "
+            "the per-episode accuracies"
+        )
     )
 
 
@@ -390,13 +503,15 @@ CHECKS = {
         (1, sampled_shape),
         (1, sampled_classes),
         (1, sampled_instances),
-        (1, sampled_query),
+        (0.5, sampled_query),
+        (0.5, sampled_from_generator),
     ],
     "test_make_batch": [
         (0.5, layout_shape),
         (0.5, labels_one_hot_in_order),
         (1, support_consistent),
-        (1, query_row),
+        (0.5, query_row),
+        (0.5, make_batch_generator),
     ],
     "test_mann": [
         (1, mann_shape),
@@ -405,7 +520,11 @@ CHECKS = {
         (1, mann_reads_support_labels),
     ],
     "test_query_loss": [(1, loss_value), (1, loss_ignores_support)],
-    "test_train": [(2, training_reaches_band), (1, training_moves_the_weights)],
+    "test_train": [
+        (2, training_reaches_band),
+        (0.5, training_moves_the_weights),
+        (0.5, training_follows_its_arguments),
+    ],
     "test_evaluate": [
         (2, evaluate_mean),
         (1, evaluate_half_width),
