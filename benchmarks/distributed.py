@@ -111,7 +111,7 @@ def _run(
 ) -> dict:
     folder.mkdir(parents=True)
     config = folder / "config.toml"
-    config.write_text(config_text(text, device=device, autocast=autocast))
+    config.write_text(config_text(text, device=device, autocast=autocast), encoding="utf-8")
     env = dict(os.environ)
     env.pop("MTML_DEVICE", None)
     if threads is not None:
@@ -128,7 +128,7 @@ def _run(
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-    return json.loads((folder / "out" / "results.json").read_text())
+    return json.loads((folder / "out" / "results.json").read_text(encoding="utf-8"))
 
 
 def main(device: str = "auto") -> list[list[str]]:

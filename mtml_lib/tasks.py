@@ -36,6 +36,7 @@ import torch.nn.functional as F
 
 from ._validation import check_int, check_tensor
 from .device import get_device
+from .i18n import N_
 from .metrics import auc
 from .seeding import make_generator
 
@@ -207,19 +208,20 @@ def regime(tasks: Sequence[Task]) -> str:
     differs; the labels may be real-valued, as in scene understanding),
     ``"multi-task classification"`` / ``"multi-task regression"`` (same loss,
     different p(x)), ``"tasks with different losses"``, or ``"one task"`` when
-    all three components are shared.
+    all three components are shared. The names are the catalog's messages: ``translate(name)``
+    shows one in the edition's language.
     """
     shared = shared_components(tasks)
     if all(shared.values()):
-        return "one task"
+        return N_("one task")
     if not shared["loss"]:
-        return "tasks with different losses"
+        return N_("tasks with different losses")
     if shared["p(x)"]:
-        return "multi-label learning"
+        return N_("multi-label learning")
     return (
-        "multi-task regression"
+        N_("multi-task regression")
         if tasks[0].loss.kind == "regression"
-        else "multi-task classification"
+        else N_("multi-task classification")
     )
 
 

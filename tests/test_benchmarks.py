@@ -28,6 +28,6 @@ def test_file_and_array_baselines_make_the_same_homework_episodes(tmp_path):
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_distributed_benchmark_configs_are_valid(tmp_path, name):
     path = tmp_path / "config.toml"
-    path.write_text(config_text(CONFIGS[name], device="cpu", autocast=True))
+    path.write_text(config_text(CONFIGS[name], device="cpu", autocast=True), encoding="utf-8")
     config = load_config(path)  # checked completely, as `mtml train` checks it
     assert config.checkpoint_every == 100000 and config.device == "cpu"

@@ -60,12 +60,14 @@ def start_lab(handout, tmp: pathlib.Path):
     settings.mkdir(parents=True)
     # Every cell stays in the page, so that every output can be inspected (JupyterLab otherwise
     # virtualises long notebooks and leaves off-screen cells out of the DOM).
-    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    (settings / "tracker.jupyterlab-settings").write_text(
+        json.dumps({"windowingMode": "none"}), encoding="utf-8"
+    )
     config = tmp / "jupyter-config"
     config.mkdir()
     # window.jupyterapp, for running commands and reading the notebook model from the page.
     (config / "jupyter_server_config.json").write_text(
-        json.dumps({"LabApp": {"expose_app_in_browser": True}})
+        json.dumps({"LabApp": {"expose_app_in_browser": True}}), encoding="utf-8"
     )
     lab = HandoutLab(
         mine,
@@ -234,7 +236,7 @@ def _run(page, command: str, timeout_s: float):
 
 def _stored_outputs(name: str) -> dict:
     """What the executed instructor notebook holds: the outputs the student's run must produce."""
-    notebook = json.loads((ROOT / "notebooks" / name).read_text())
+    notebook = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))
     counts = {"images": 0, "progress": 0}
     for cell in notebook["cells"]:
         for output in cell.get("outputs", []):
@@ -338,7 +340,7 @@ def test_lab_notebook_runs_in_the_browser(browser, lab, name):
 def test_homework_release_opens_and_its_first_cells_run(browser, lab, assignment):
     release = lab.workbook / "homework" / assignment
     (notebook,) = release.glob("*.ipynb")
-    cells = json.loads(notebook.read_text())["cells"]
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     grades = [cell["metadata"].get("nbgrader", {}) for cell in cells]
     first_test = next(
         i for i, g in enumerate(grades) if g.get("grade") and cells[i]["cell_type"] == "code"

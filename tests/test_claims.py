@@ -40,7 +40,7 @@ def register():
 def markdown(path):
     return [
         (i, "".join(cell["source"]), twin_language(cell))
-        for i, cell in enumerate(json.loads(path.read_text())["cells"])
+        for i, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"])
         if cell["cell_type"] == "markdown"
     ]
 
@@ -124,7 +124,7 @@ def test_every_cited_check_was_printed_with_the_cited_value(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS + HOMEWORK, ids=lambda p: p.name)
 def test_both_editions_cite_the_same_checks(path):
-    notebook = json.loads(path.read_text())
+    notebook = json.loads(path.read_text(encoding="utf-8"))
     cells = notebook["cells"]
     different = []
     for english, translations in twins(notebook):

@@ -106,7 +106,7 @@ def test_no_other_module_looks_at_hardware():
         for p in package.rglob("*.py")
         if p.name != "device.py"
         and any(
-            s in p.read_text()
+            s in p.read_text(encoding="utf-8")
             for s in (
                 "cuda.is_available",
                 "mps.is_available",

@@ -37,10 +37,12 @@ def test_no_import_cycles():
 def test_the_cycle_finder_sees_a_cycle_hidden_in_a_function(tmp_path):
     package = tmp_path / "pkg"
     package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "a.py").write_text("from . import b\n")
-    (package / "b.py").write_text("def f():\n    from .a import thing\n    return thing\n")
-    (package / "c.py").write_text("from . import a\n")
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "a.py").write_text("from . import b\n", encoding="utf-8")
+    (package / "b.py").write_text(
+        "def f():\n    from .a import thing\n    return thing\n", encoding="utf-8"
+    )
+    (package / "c.py").write_text("from . import a\n", encoding="utf-8")
     assert layout.import_cycles(package) == [["pkg.a", "pkg.b"]]
 
 

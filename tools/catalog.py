@@ -4,13 +4,21 @@ compile, in one command).
     python tools/catalog.py            # extract, update every catalog, compile the .mo files
     python tools/catalog.py --check    # only report (exit 1 when a catalog is behind)
 
-Two catalogs: the library's (``mtml``, in ``mtml_lib/i18n/locale/``, shipped with the library to
-students) and the graders' (``graders``, in ``notebooks/homework/graders/locale/``, which stays in
-the course folder with the graders: their feedback says what the hidden checks look at). A
-message is the first argument, a string literal, of a call to ``_`` (modules import a translate
-function under that name), ``translate`` or ``N_`` (marked for the catalog, translated where it
-is shown). A new message gets an empty translation, which the tests reject until it is
-translated; a message no code uses any more is dropped from the catalog.
+Four catalogs:
+
+* the library's (``mtml``, in ``mtml_lib/i18n/locale/``, shipped with the library to students):
+  the first argument, a string literal, of a call to ``_`` (modules import a translate function
+  under that name), ``translate`` or ``N_`` (marked for the catalog, translated where it is
+  shown);
+* the graders' (``graders``, in ``notebooks/homework/graders/locale/``, which stays in the course
+  folder with the graders: their feedback says what the hidden checks look at);
+* the labs' code (``labs``, in ``notebooks/locale/``) and the homework's code (``homework``, in
+  the graders' folder: it holds the hidden tests' messages): the comments of the code cells and
+  the text they print and draw, outside solution blocks, translated when an edition is built
+  (:mod:`mtml_lib.i18n.code`).
+
+A new message gets an empty translation, which the tests reject until it is translated; a message
+no code uses any more is dropped from the catalog.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import io
 import pathlib
 import sys
 
+import nbformat
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
@@ -30,15 +39,52 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mtml_lib.i18n import DOMAIN, LANGUAGES, LOCALE_DIR  # noqa: E402
+from mtml_lib.i18n import code as code_messages  # noqa: E402
 
-GRADERS = ROOT / "notebooks" / "homework" / "graders"
-# domain -> (the folder of its catalogs, the files its messages come from)
-CATALOGS = {
-    DOMAIN: (LOCALE_DIR, lambda: sorted((ROOT / "mtml_lib").rglob("*.py"))),
-    "graders": (GRADERS / "locale", lambda: sorted(GRADERS.glob("*.py"))),
-}
-
+NOTEBOOKS = ROOT / "notebooks"
+GRADERS = NOTEBOOKS / "homework" / "graders"
 KEYWORDS = {"_": None, "translate": None, "N_": None}
+
+
+def labs() -> list[pathlib.Path]:
+    return sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+def homework() -> list[pathlib.Path]:
+    return sorted((NOTEBOOKS / "homework" / "source").glob("*/*.ipynb"))
+
+
+def code_cells(paths):
+    """``(where, source)`` of every code cell of ``paths``."""
+    for path in paths:
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type == "code":
+                yield f"{path.relative_to(ROOT).as_posix()}:{index}", cell.source
+
+
+def from_python(paths):
+    for path in paths:
+        where = path.relative_to(ROOT).as_posix()
+        for lineno, message, _comments, _context in extract_from_file(
+            "python", str(path), keywords=KEYWORDS
+        ):
+            yield where, lineno, message
+
+
+def from_code(paths):
+    """The comments of code cells and the text they show (:mod:`mtml_lib.i18n.code`)."""
+    for where, source in code_cells(paths):
+        for message in code_messages.messages(source):
+            yield where, 0, message
+
+
+# domain -> (the folder of its catalogs, its messages as (where, line, message))
+CATALOGS = {
+    DOMAIN: (LOCALE_DIR, lambda: from_python(sorted((ROOT / "mtml_lib").rglob("*.py")))),
+    "graders": (GRADERS / "locale", lambda: from_python(sorted(GRADERS.glob("*.py")))),
+    "labs": (NOTEBOOKS / "locale", lambda: from_code(labs())),
+    "homework": (GRADERS / "locale", lambda: from_code(homework())),
+}
 FIXED_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 HEADER = (
     "# {language} catalog of mtml-workbook: what the workbook says to a student (self-checks,\n"
@@ -51,11 +97,10 @@ HEADER = (
 def template(domain: str = DOMAIN) -> Catalog:
     """Every marked message of the code of ``domain``, with where it is used."""
     catalog = Catalog(domain=domain, project="mtml-workbook", charset="utf-8")
-    for path in CATALOGS[domain][1]():
-        where = path.relative_to(ROOT).as_posix()
-        for lineno, message, _comments, _context in extract_from_file(
-            "python", str(path), keywords=KEYWORDS
-        ):
+    for where, lineno, message in CATALOGS[domain][1]():
+        if message in catalog:
+            catalog[message].locations.append((where, lineno))
+        else:
             catalog.add(message, locations=[(where, lineno)])
     return catalog
 

@@ -27,7 +27,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + [
 
 def stored_output(path: pathlib.Path) -> str:
     """The stdout every code cell of ``path`` stored, in order."""
-    cells = json.loads(path.read_text())["cells"]
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     return "".join(
         "".join(output.get("text", ""))
         for cell in cells
@@ -63,7 +63,7 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="only say whether it is current")
     args = parser.parse_args()
     readme = ROOT / "README.md"
-    text = readme.read_text()
+    text = readme.read_text(encoding="utf-8")
     if START not in text or END not in text:
         print(f"README.md has no {START} ... {END} section", file=sys.stderr)
         return 1
@@ -75,7 +75,7 @@ def main() -> int:
             print("README.md's register of claims is out of date: run tools/claims.py")
             return 1
         return 0
-    readme.write_text(updated)
+    readme.write_text(updated, encoding="utf-8")
     return 0
 
 

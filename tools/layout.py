@@ -37,14 +37,17 @@ def modules(package: pathlib.Path) -> dict[str, pathlib.Path]:
 
 
 def module_lines(package: pathlib.Path) -> dict[str, int]:
-    return {name: len(path.read_text().splitlines()) for name, path in modules(package).items()}
+    return {
+        name: len(path.read_text(encoding="utf-8").splitlines())
+        for name, path in modules(package).items()
+    }
 
 
 def functions(package: pathlib.Path) -> list[Function]:
     """Every function and method with its length in lines (decorators and docstring included)."""
     found = []
     for name, path in modules(package).items():
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
                 found.append(Function(name, node.name, node.end_lineno - first + 1))
@@ -72,7 +75,7 @@ def import_graph(package: pathlib.Path) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {name: set() for name in known}
     for name, path in known.items():
         is_package = path.name == "__init__.py"
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]

@@ -84,10 +84,10 @@ def student_pins() -> list[str]:
             ],
             check=True,
         )
-        installed = json.loads(report.read_text())["install"]
+        installed = json.loads(report.read_text(encoding="utf-8"))["install"]
     locked = {
         line.split("==")[0].lower().replace("_", "-"): line
-        for line in LOCK.read_text().splitlines()
+        for line in LOCK.read_text(encoding="utf-8").splitlines()
         if "==" in line
     }
     names = {item["metadata"]["name"].lower().replace("_", "-") for item in installed}
@@ -127,10 +127,10 @@ def main() -> None:
     )
     pins = freeze(upgrade=parser.parse_args().upgrade)
     LOCK.parent.mkdir(exist_ok=True)
-    LOCK.write_text(HEADER + "\n".join(pins) + "\n")
-    ENVIRONMENT.write_text(environment_yml(pins))
+    LOCK.write_text(HEADER + "\n".join(pins) + "\n", encoding="utf-8")
+    ENVIRONMENT.write_text(environment_yml(pins), encoding="utf-8")
     student = student_pins()
-    STUDENT.write_text(STUDENT_HEADER + "\n".join(student) + "\n")
+    STUDENT.write_text(STUDENT_HEADER + "\n".join(student) + "\n", encoding="utf-8")
     print(
         f"wrote {LOCK.relative_to(ROOT)} ({len(pins)} pins), {STUDENT.relative_to(ROOT)} "
         f"({len(student)} pins) and {ENVIRONMENT.relative_to(ROOT)}"

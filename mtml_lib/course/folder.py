@@ -118,7 +118,9 @@ def course_language(course: str | os.PathLike) -> str:
     path = pathlib.Path(course) / EDITION_FILE
     if not path.exists():
         return "en"
-    return check_language(json.loads(path.read_text())["language"], f"{path}: language")
+    return check_language(
+        json.loads(path.read_text(encoding="utf-8"))["language"], f"{path}: language"
+    )
 
 
 def edition_course(
@@ -138,5 +140,5 @@ def edition_course(
         shutil.copytree(
             course / folder, out / folder, ignore=shutil.ignore_patterns("reference", "__pycache__")
         )
-    (out / EDITION_FILE).write_text(json.dumps({"language": language}) + "\n")
+    (out / EDITION_FILE).write_text(json.dumps({"language": language}) + "\n", encoding="utf-8")
     return out

@@ -162,7 +162,9 @@ def build_handout(
         )
         wheel = build_wheel(project, staged.root / "wheels", epoch).relative_to(staged.root)
         shutil.copy(requirements, staged.root / "requirements.txt")
-        (staged.root / "environment.yml").write_text(_environment_yml(wheel.as_posix()))
+        (staged.root / "environment.yml").write_text(
+            _environment_yml(wheel.as_posix()), encoding="utf-8"
+        )
         for name in ("workbook.py", "Makefile"):
             (staged.root / name).write_bytes((kit / name).read_bytes())
         for name in (wheel.as_posix(), "requirements.txt", "environment.yml", "workbook.py"):
@@ -171,7 +173,8 @@ def build_handout(
         readme = (kit / f"README.{language}.md").read_text(encoding="utf-8")
         notebooks = _titles(staged.root, "workbook")
         (staged.root / "README.md").write_text(
-            readme.format(version=__version__, released=released, notebooks=notebooks)
+            readme.format(version=__version__, released=released, notebooks=notebooks),
+            encoding="utf-8",
         )
         staged.add("README.md")
         staged.finish(released, workbook="workbook", wheel=wheel.as_posix())

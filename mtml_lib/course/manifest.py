@@ -79,7 +79,9 @@ def stamp(notebook: dict, info: dict, content: str) -> dict:
 def write_manifest(root: pathlib.Path, info: dict, files: dict[str, str]) -> dict:
     """Write the manifest of the tree at ``root``; ``info`` holds the release's fields."""
     manifest = {**info, "files": dict(sorted(files.items()))}
-    (root / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+    (root / MANIFEST).write_text(
+        json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return manifest
 
 

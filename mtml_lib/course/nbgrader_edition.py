@@ -11,20 +11,26 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from ..i18n.code import catalog
 from ..i18n.editions import select_edition
 
 __all__ = ["SelectEdition", "generate_preprocessors"]
 
 
 class SelectEdition(NbGraderPreprocessor):
-    """nbgrader preprocessor: the notebook in the course's language (twins resolved, dropped)."""
+    """nbgrader preprocessor: the notebook in the course's language (twins resolved, dropped;
+    comments and test messages translated from the course's ``homework`` catalog)."""
 
     language = Unicode("en", help="the edition's language (mtml_lib.i18n.LANGUAGES)").tag(
         config=True
     )
+    locale_dir = Unicode(
+        "", help="the folder of the course's catalogs (its graders/locale), for the code cells"
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
-        return nbformat.from_dict(select_edition(nb, self.language)), resources
+        code = catalog(self.locale_dir, "homework", self.language) if self.locale_dir else None
+        return nbformat.from_dict(select_edition(nb, self.language, code=code)), resources
 
 
 def generate_preprocessors() -> list:

@@ -88,7 +88,7 @@ def _reference(
     key = hashlib.sha256(source.read_bytes() + grader.read_bytes()).hexdigest()[:16]
     cache = course / "graders" / "reference" / f"{assignment}-{key}.json"
     if cache.exists():
-        return json.loads(cache.read_text())
+        return json.loads(cache.read_text(encoding="utf-8"))
     data = run_probes(source, grader, sandbox=sandbox)
     missing = [p for p, r in data.get("parts", {}).items() if "data" not in r]
     if data.get("crashed") or missing:
@@ -97,7 +97,7 @@ def _reference(
             + (f" ({data['stopped']})" if data.get("stopped") else "")
         )
     cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps(data))
+    cache.write_text(json.dumps(data), encoding="utf-8")
     return data
 
 

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..i18n import check_language
+from ..i18n.code import catalog
 from ..i18n.editions import select_edition
 from .check import locked_checksums
 from .folder import CourseError, assignments, cell_timeout, course_language, edition_course
@@ -30,6 +31,7 @@ from .pipeline import release
 __all__ = ["COURSE", "Staged", "build_workbook", "release_date", "source_notebooks"]
 
 COURSE = "mtml-workbook"
+LABS_LOCALE = "locale"  # beside the lab notebooks: the catalogs of their code cells (comments)
 LABS, APPENDIX = "[0-9][0-9]_*.ipynb", "appendix_*.ipynb"
 
 
@@ -74,7 +76,9 @@ def _student_notebook(source: pathlib.Path, language: str):
     import nbformat
     from nbgrader.preprocessors import ClearOutput, ClearSolutions
 
-    notebook = nbformat.from_dict(select_edition(nbformat.read(source, as_version=4), language))
+    code = catalog(source.parent / LABS_LOCALE, "labs", language)
+    notebook = nbformat.read(source, as_version=4)
+    notebook = nbformat.from_dict(select_edition(notebook, language, code=code))
     resources = {"language": "python"}
     notebook, resources = ClearSolutions(enforce_metadata=False).preprocess(notebook, resources)
     notebook, resources = ClearOutput().preprocess(notebook, resources)
@@ -155,7 +159,9 @@ class Staged:
             if path.endswith(".ipynb"):
                 target = self.root / path
                 notebook = stamp(json.loads(target.read_text(encoding="utf-8")), info, hashed)
-                target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+                target.write_text(
+                    json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+                )
         return write_manifest(
             self.root, {**info, **extra, "assignments": self.assignments}, self.files
         )

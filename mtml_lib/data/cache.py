@@ -60,7 +60,7 @@ def save_verified(path: pathlib.Path, payload: Any) -> None:
     torch.save(payload, tmp)
     digest = _digest(tmp)
     os.replace(tmp, path)
-    path.with_name(path.name + ".sha256").write_text(digest + "\n")
+    path.with_name(path.name + ".sha256").write_text(digest + "\n", encoding="utf-8")
 
 
 def load_verified(path: pathlib.Path, *, key: dict | None = None) -> Any | None:
@@ -70,7 +70,7 @@ def load_verified(path: pathlib.Path, *, key: dict | None = None) -> Any | None:
     checksum = path.with_name(path.name + ".sha256")
     if not path.exists() or not checksum.exists():
         return None
-    if _digest(path) != checksum.read_text().strip():
+    if _digest(path) != checksum.read_text(encoding="utf-8").strip():
         return None
     try:
         payload = torch.load(path, map_location="cpu", weights_only=False)

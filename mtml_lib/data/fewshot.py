@@ -20,6 +20,7 @@ import torch
 
 from .._validation import check_choice, check_tensor
 from ..device import get_device
+from ..i18n import translate as _
 
 __all__ = ["FewShotDataset"]
 
@@ -65,11 +66,14 @@ class FewShotDataset:
         self.name = name
 
     def __repr__(self) -> str:
-        return (
-            f"FewShotDataset({self.name!r}: {self.num_classes} classes in "
-            f"{len(self.alphabet_names)} alphabets, "
-            f"{self.instances} instances each, {self.images.shape[-2]}x{self.images.shape[-1]})"
+        # the description is a message of the catalog: a Korean edition shows it in Korean
+        description = _(
+            "{classes} classes in {alphabets} alphabets, {instances} instances each"
+        ).format(
+            classes=self.num_classes, alphabets=len(self.alphabet_names), instances=self.instances
         )
+        size = f"{self.images.shape[-2]}x{self.images.shape[-1]}"
+        return f"FewShotDataset({self.name!r}: {description}, {size})"
 
     @property
     def num_classes(self) -> int:

@@ -200,7 +200,8 @@ class Sandbox:
                 relative = file.relative_to(LIBRARY.parent).with_suffix("")
                 stub = folder / f"{index}-{len(arguments)}.py"
                 stub.write_text(
-                    placeholder_source(".".join(relative.parts).removesuffix(".__init__"))
+                    placeholder_source(".".join(relative.parts).removesuffix(".__init__")),
+                    encoding="utf-8",
                 )
                 for parent in reversed(file.relative_to(path.parent).parents[:-1]):
                     arguments += ["--dir", str(path.parent / parent)]

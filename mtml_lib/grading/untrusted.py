@@ -35,7 +35,7 @@ def _probes(data: bytes) -> bytes:
     folder = pathlib.Path(os.environ.get("TMPDIR", "/tmp")) / "grader"
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in request["grader"].items():
-        (folder / name).write_text(text)
+        (folder / name).write_text(text, encoding="utf-8")
     spec = load_spec(folder / request["main"])
     # the id the submission is filed under, for a grader whose probes run at the student's own
     # seed (mtml_lib.course.variants); set before any submission code runs
@@ -43,7 +43,7 @@ def _probes(data: bytes) -> bytes:
     # The grader is in memory now: its files are gone before any submission code runs.
     shutil.rmtree(folder)
     notebook = pathlib.Path.cwd() / "submission.ipynb"
-    notebook.write_text(request["notebook"])
+    notebook.write_text(request["notebook"], encoding="utf-8")
     results = probe_notebook(
         notebook, spec, cell_timeout=request["cell_timeout"], probe_timeout=request["probe_timeout"]
     )
@@ -138,7 +138,7 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
-    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the process's life
+    sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process's life
     tasks = {"probes": _probes, "execute": _execute}
     result.write(tasks[task](data))
     result.close()

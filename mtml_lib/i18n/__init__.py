@@ -35,6 +35,7 @@ __all__ = [
     "get_language",
     "language",
     "set_language",
+    "shown",
     "translate",
     "translator",
 ]
@@ -52,8 +53,12 @@ def check_language(language: str, parameter: str = "language") -> str:
 
 
 def set_language(language: str) -> None:
-    """Use ``language`` (one of :data:`LANGUAGES`) for every message from now on."""
+    """Use ``language`` (one of :data:`LANGUAGES`) for every message from now on, and draw the
+    figures with a font for its script (:mod:`mtml_lib.i18n.fonts`)."""
     _state["language"] = check_language(language)
+    from .fonts import use_fonts_for
+
+    use_fonts_for(language)
 
 
 @contextlib.contextmanager
@@ -92,6 +97,13 @@ def _catalog(
 def translate(message: str) -> str:
     """``message`` in the language in use (English when the catalog lacks it)."""
     return _catalog(get_language()).gettext(message)
+
+
+def shown(text: str) -> str:
+    """``text``, unchanged: marks a string a notebook shows where no call shows it directly (the
+    labels of a dict it loops over, say), so that an edition translates it like a title or a
+    printed line (:mod:`mtml_lib.i18n.code`)."""
+    return text
 
 
 def translator(locale_dir: str | os.PathLike, domain: str):

@@ -7,9 +7,11 @@ cells whose metadata names their language and the hash of the English source the
 
 A change to an English cell makes its twin stale (the hash no longer matches), which the tests
 report until the translation is updated and re-hashed (``python tools/twins.py rehash``). Code
-cells are shared: an edition differs from the source in its markdown and in one code line,
+cells are shared: an edition differs from the source in its markdown, in one code line,
 ``LANGUAGE = "en"`` in the parameters (or setup) cell, which selects the language of the
-messages (:func:`mtml_lib.i18n.set_language`).
+messages (:func:`mtml_lib.i18n.set_language`), and in what a student reads in the code and no
+program reads: its comments and the text it prints and draws (:mod:`mtml_lib.i18n.code`, from a
+catalog kept beside the notebooks).
 
 :func:`select_edition` builds an edition: for English it drops the twins; for another language
 each English cell takes its twin's text (keeping its own metadata, so nbgrader's grade ids and
@@ -23,6 +25,7 @@ import hashlib
 import re
 
 from . import LANGUAGES, check_language
+from .code import MissingTranslation, translated
 
 __all__ = [
     "KEY",
@@ -121,11 +124,22 @@ def language_line(language: str) -> str:
     return f'LANGUAGE = "{check_language(language)}"'
 
 
-def select_edition(notebook, language: str, *, strict: bool = True):
-    """A copy of ``notebook`` in ``language``: twins resolved and dropped, the language line set.
+def _translated_code(cell, index: int, code, strict: bool) -> str:
+    try:
+        return translated(_text(cell), code)
+    except MissingTranslation as error:
+        if strict:
+            raise ValueError(f"code cell {index}: {error} (python tools/catalog.py)") from None
+        return _text(cell)
 
-    With ``strict``, a missing or stale twin is an error naming the cell; otherwise that cell
-    stays English.
+
+def select_edition(notebook, language: str, *, strict: bool = True, code=None):
+    """A copy of ``notebook`` in ``language``: twins resolved and dropped, the language line set,
+    and with ``code`` (a message's translation or ``None``: see :func:`mtml_lib.i18n.code.catalog`)
+    the comments and the shown text of its code cells translated.
+
+    With ``strict``, a missing or stale twin, or a code message ``code`` does not translate, is an
+    error naming the cell; otherwise that cell stays English.
     """
     check_language(language)
     edition = copy.deepcopy(notebook)
@@ -141,9 +155,11 @@ def select_edition(notebook, language: str, *, strict: bool = True):
                 )
             if language in group and not stale:
                 cells[index]["source"] = _text(cells[group[language]])
-        for cell in cells:
+        for index, cell in enumerate(cells):
             if cell["cell_type"] == "code":
                 cell["source"] = _LANGUAGE_LINE.sub(language_line(language), _text(cell))
+                if code is not None:
+                    cell["source"] = _translated_code(cell, index, code, strict)
     edition["cells"] = [cell for cell in cells if twin_language(cell) is None]
     edition.setdefault("metadata", {})[KEY] = {"edition": language}
     return edition

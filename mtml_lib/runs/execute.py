@@ -48,7 +48,9 @@ def _run(config):
         yield ctx, device, folder, results
         if ctx.is_main:
             results["wall_seconds"] = round(time.perf_counter() - results.pop("began"), 3)
-            (folder / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+            (folder / "results.json").write_text(
+                json.dumps(results, indent=2) + "\n", encoding="utf-8"
+            )
 
 
 def run_meta(config: meta.MetaRunConfig, *, progress: bool = True) -> dict | None:

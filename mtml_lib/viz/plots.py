@@ -18,6 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from ..i18n import translate as _
+
 __all__ = ["plot_regression_task", "show_images", "plot_metric_bars", "plot_loss_curves", "smooth"]
 
 
@@ -97,7 +99,7 @@ def plot_metric_bars(
             capsize=3,
         )
     if chance is not None:
-        ax.axhline(chance, color="gray", ls="--", lw=1, label="chance")
+        ax.axhline(chance, color="gray", ls="--", lw=1, label=_("chance"))
     ax.set_xticks(positions, task_names, rotation=0)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)

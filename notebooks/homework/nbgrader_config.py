@@ -23,6 +23,9 @@ from mtml_lib.course.nbgrader_edition import generate_preprocessors  # noqa: E40
 
 c.GenerateAssignment.preprocessors = generate_preprocessors()
 c.SelectEdition.language = course_language(c.CourseDirectory.root)
+# the translations of the code cells' comments and test messages (hidden ones included: the
+# catalog stays in the course folder, with the graders)
+c.SelectEdition.locale_dir = os.path.join(c.CourseDirectory.root, "graders", "locale")
 # the written answers' placeholder in the edition's language (code stubs stay as they are: the
 # editions share their code)
 c.ClearSolutions.text_stub = {"en": "YOUR ANSWER HERE", "ko": "여기에 답을 쓰세요."}[

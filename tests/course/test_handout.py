@@ -18,6 +18,7 @@ import zipfile
 import nbformat
 import pytest
 from testkit.handout import ROOT, Lab, clean_env
+from testkit.korean import FIGURE_TEXTS, english_left, inject_recorder
 from testkit.small import SMALL, inject
 
 from mtml_lib.course.check import assigned_names
@@ -52,16 +53,18 @@ def test_the_archive_holds_what_a_student_needs(handouts, language):
     expected = {"README.md", "Makefile", "workbook.py", "requirements.txt", "environment.yml"}
     expected |= {".mtml-release.json", wheel} | {f"workbook/{n}" for n in STUDENT_NOTEBOOKS}
     assert names == expected
-    readme = (handout.root / "README.md").read_text()
+    readme = (handout.root / "README.md").read_text(encoding="utf-8")
     assert "make lab" in readme and "make test" in readme and "make check" in readme
     assert bool(HANGUL.search(readme)) == (language == "ko")
-    assert (handout.root / "requirements.txt").read_text() == (
+    assert (handout.root / "requirements.txt").read_text(encoding="utf-8") == (
         ROOT / "requirements" / "student.txt"
-    ).read_text()
-    manifest = json.loads((handout.root / ".mtml-release.json").read_text())
+    ).read_text(encoding="utf-8")
+    manifest = json.loads((handout.root / ".mtml-release.json").read_text(encoding="utf-8"))
     assert manifest["edition"] == language and set(manifest["assignments"]) == {HW1, HW2}
     for name in STUDENT_NOTEBOOKS:
-        stamp = json.loads((handout.workbook / name).read_text())["metadata"]["mtml"]["release"]
+        stamp = json.loads((handout.workbook / name).read_text(encoding="utf-8"))["metadata"][
+            "mtml"
+        ]["release"]
         assert stamp["edition"] == language and stamp["release"] == manifest["release"]
         assert stamp["version"] == manifest["version"] and stamp["released"] == "2026-12-01"
         assert stamp["content_hash"] == manifest["files"][f"workbook/{name}"]
@@ -101,6 +104,28 @@ def distinctive(lines, released):
     return {line for line in lines if len(line) >= 24 and line not in released}
 
 
+def released_translations(released):
+    """The Korean edition of released code: the code catalogs' translations of comments and
+    shown strings whose English is released (a translation of a hidden test's message is not)."""
+    from babel.messages.pofile import read_po
+
+    for catalog in (
+        ROOT / "notebooks" / "locale" / "ko" / "LC_MESSAGES" / "labs.po",
+        ROOT
+        / "notebooks"
+        / "homework"
+        / "graders"
+        / "locale"
+        / "ko"
+        / "LC_MESSAGES"
+        / "homework.po",
+    ):
+        with open(catalog, "rb") as handle:
+            for message in read_po(handle):
+                if message.id and message.string and message.id in released:
+                    yield message.string
+
+
 def instructor_secrets():
     """What must not leave: path -> the lines of every solution block, hidden test, grader
     module and grader message."""
@@ -113,6 +138,7 @@ def instructor_secrets():
         for cell in notebook.cells
         if not (cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"))
     )
+    released += "\n" + "\n".join(released_translations(released))
     secrets = {}
     for path, notebook in notebooks.items():
         lines = [line for cell in notebook.cells for line in split_blocks(cell.source)[0]]
@@ -125,12 +151,12 @@ def instructor_secrets():
         secrets[path.relative_to(ROOT).as_posix()] = distinctive(lines, released)
     graders = ROOT / "notebooks" / "homework" / "graders"
     for path in sorted(graders.glob("*.py")):
-        code = [line.strip() for line in path.read_text().splitlines()]
+        code = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
         secrets[path.relative_to(ROOT).as_posix()] = distinctive(
             [line for line in code if not line.startswith(("import ", "from ", "#"))], released
         )
     catalog = graders / "locale" / "ko" / "LC_MESSAGES" / "graders.po"
-    messages = re.findall(r'^msg(?:id|str) "(.+)"$', catalog.read_text(), re.M)
+    messages = re.findall(r'^msg(?:id|str) "(.+)"$', catalog.read_text(encoding="utf-8"), re.M)
     secrets[catalog.relative_to(ROOT).as_posix()] = distinctive(messages, released)
     return secrets
 
@@ -292,35 +318,37 @@ NOT_YET = {"en": "[not yet]", "ko": "[아직]"}
 WRONG = {"en": "[wrong]", "ko": "[오답]"}
 
 
-# The Korean edition's code cells are the English ones (LANGUAGE aside): a lab with a prediction
-# and exercises, the heaviest lab and a homework run in Korean too.
-RUNS = [(name, "en") for name in STUDENT_NOTEBOOKS]
-RUNS += [
-    ("01_tasks.ipynb", "ko"),
-    ("06_black_box_adaptation.ipynb", "ko"),
-    (STUDENT_NOTEBOOKS[-2], "ko"),
-]
+# Every notebook runs in both editions: the Korean one's outputs, figures and widgets are scanned
+# for English a Korean student would read (testkit.korean).
+RUNS = [(name, language) for language in ("en", "ko") for name in STUDENT_NOTEBOOKS]
 
 
 @pytest.mark.parametrize(("name", "language"), RUNS)
 def test_every_student_notebook_runs_in_the_handout(handouts, name, language, tmp_path):
     """The handout's own Jupyter runs the notebook top to bottom (small settings injected):
-    the labs' unsolved exercises say `[not yet]`, the homework stops only at its own parts."""
+    the labs' unsolved exercises say `[not yet]`, the homework stops only at its own parts; in the
+    Korean edition no English is left for a student to read (testkit.korean.english_left)."""
     handout = handouts[language]
     copy = tmp_path / pathlib_name(name)
     shutil.copy(handout.workbook / name, copy)
     if name in SMALL:
         inject(copy)
+    figures = tmp_path / "figure-texts.jsonl"
+    if language == "ko":
+        inject_recorder(copy)
     jupyter = handout.root / ".venv" / "bin" / "jupyter"
     subprocess.run(
         [str(jupyter), "nbconvert", "--to", "notebook", "--execute", "--allow-errors", "--inplace"]
         + ["--ExecutePreprocessor.timeout=900", str(copy)],
         cwd=tmp_path,
-        env=clean_env(MTML_DEVICE="cpu"),
+        env=clean_env(MTML_DEVICE="cpu", **{FIGURE_TEXTS: str(figures)}),
         check=True,
         capture_output=True,
     )
     ran = nbformat.read(copy, as_version=4)
+    if language == "ko":
+        left = english_left(copy, figures)
+        assert not left, "\n".join(left)
     errors = [
         (i, o.ename)
         for i, c in enumerate(ran.cells)

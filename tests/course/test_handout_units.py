@@ -34,7 +34,7 @@ def release_tree(root, files, *, edition="en", assignments=None):
     """A delivered tree: ``files`` (relative path -> text) and its manifest."""
     for path, text in files.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_text(text)
+        (root / path).write_text(text, encoding="utf-8")
     hashes = {path: content_hash(root / path) for path in files}
     info = {
         "course": "mtml-workbook",
@@ -51,21 +51,21 @@ def test_an_update_adds_updates_and_never_overwrites_an_edit(tmp_path):
     old, new, student = tmp_path / "old", tmp_path / "new", tmp_path / "student"
     release_tree(old, {"a.txt": "a1", "b.txt": "b1", "c.txt": "c1", "gone.txt": "g1"})
     merge(old, student)  # the first delivery
-    (student / "b.txt").write_text("my answer")  # the student's edit
-    (student / "c.txt").write_text("my other answer")
-    (student / "mine.txt").write_text("notes")  # a file of their own
+    (student / "b.txt").write_text("my answer", encoding="utf-8")  # the student's edit
+    (student / "c.txt").write_text("my other answer", encoding="utf-8")
+    (student / "mine.txt").write_text("notes", encoding="utf-8")  # a file of their own
     release_tree(new, {"a.txt": "a2", "b.txt": "b2", "c.txt": "c1", "new.txt": "n1"})
     report = merge(new, student)
 
-    assert (student / "a.txt").read_text() == "a2"  # unedited: updated
-    assert (student / "b.txt").read_text() == "my answer"  # edited: kept ...
+    assert (student / "a.txt").read_text(encoding="utf-8") == "a2"  # unedited: updated
+    assert (student / "b.txt").read_text(encoding="utf-8") == "my answer"  # edited: kept ...
     beside = report.kept["b.txt"]
-    assert (student / beside).read_text() == "b2"  # ... the new version beside it
-    assert (student / "c.txt").read_text() == "my other answer"
+    assert (student / beside).read_text(encoding="utf-8") == "b2"  # ... the new version beside it
+    assert (student / "c.txt").read_text(encoding="utf-8") == "my other answer"
     assert report.kept["c.txt"] is None  # the release did not change c: nothing beside it
-    assert (student / "new.txt").read_text() == "n1" and report.added == ["new.txt"]
+    assert (student / "new.txt").read_text(encoding="utf-8") == "n1" and report.added == ["new.txt"]
     assert not (student / "gone.txt").exists() and report.removed == ["gone.txt"]
-    assert (student / "mine.txt").read_text() == "notes"
+    assert (student / "mine.txt").read_text(encoding="utf-8") == "notes"
     assert read_manifest(student)["release"] == read_manifest(new)["release"]
     assert any("kept your edited b.txt" in line for line in report.lines())
 
@@ -95,9 +95,11 @@ def test_a_folder_without_a_manifest_keeps_everything_it_has(tmp_path):
     new, student = tmp_path / "new", tmp_path / "student"
     release_tree(new, {"a.txt": "a2"})
     student.mkdir()
-    (student / "a.txt").write_text("whatever was there")
+    (student / "a.txt").write_text("whatever was there", encoding="utf-8")
     report = merge(new, student)
-    assert (student / "a.txt").read_text() == "whatever was there" and "a.txt" in report.kept
+    assert (student / "a.txt").read_text(
+        encoding="utf-8"
+    ) == "whatever was there" and "a.txt" in report.kept
 
 
 def handout_zip(tmp_path, name, files, edition):
@@ -115,19 +117,19 @@ def test_apply_update_takes_a_handout_of_the_same_edition_only(tmp_path):
     release_tree(student, {"a.txt": "a1"}, edition="ko")
     with pytest.raises(ValueError, match="the 'en' edition, but .* holds the 'ko' one"):
         apply_update(handout_zip(tmp_path, "en", {"a.txt": "a2"}, "en"), student)
-    assert (student / "a.txt").read_text() == "a1"
+    assert (student / "a.txt").read_text(encoding="utf-8") == "a1"
     apply_update(handout_zip(tmp_path, "ko", {"a.txt": "a2"}, "ko"), student)
-    assert (student / "a.txt").read_text() == "a2"
-    (tmp_path / "not.zip").write_text("no")
+    assert (student / "a.txt").read_text(encoding="utf-8") == "a2"
+    (tmp_path / "not.zip").write_text("no", encoding="utf-8")
     with pytest.raises(ValueError, match="`archive` must be a handout's .zip file"):
         apply_update(tmp_path / "not.zip", student)
 
 
 def test_a_broken_manifest_is_named(tmp_path):
-    (tmp_path / MANIFEST).write_text("{not json")
+    (tmp_path / MANIFEST).write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError, match="is not readable"):
         read_manifest(tmp_path)
-    (tmp_path / MANIFEST).write_text("[]")
+    (tmp_path / MANIFEST).write_text("[]", encoding="utf-8")
     with pytest.raises(ValueError, match="is not a release manifest"):
         read_manifest(tmp_path)
     assert find_release(tmp_path / "deeper" / "still") == tmp_path.resolve()
@@ -288,9 +290,9 @@ def test_the_check_names_what_is_wrong(tmp_path, damage, error, match):
     elif damage == "missing":
         path.unlink()
     elif damage == "corrupted":
-        path.write_text(path.read_text()[:200])
+        path.write_text(path.read_text(encoding="utf-8")[:200], encoding="utf-8")
     elif damage == "not a notebook":
-        path.write_text(json.dumps({"cells": "none"}))
+        path.write_text(json.dumps({"cells": "none"}), encoding="utf-8")
     elif damage == "no release":
         where = tmp_path
     else:
@@ -314,7 +316,7 @@ def test_the_kit_says_every_message_in_both_editions():
 
     said = {
         node.args[0].value
-        for node in ast.walk(ast.parse(KIT.read_text()))
+        for node in ast.walk(ast.parse(KIT.read_text(encoding="utf-8")))
         if isinstance(node, ast.Call)
         and getattr(node.func, "id", None) == "say"
         and isinstance(node.args[0], ast.Constant)
@@ -331,10 +333,10 @@ def test_a_failed_install_is_named_and_retried_next_time(tmp_path, edition):
     shutil.copy(kit, tmp_path / "workbook.py")
     (tmp_path / "wheels").mkdir()
     (tmp_path / "wheels" / "mtml_workbook-9.9-py3-none-any.whl").write_bytes(b"not a wheel")
-    (tmp_path / "requirements.txt").write_text("this is not a requirement ((\n")
+    (tmp_path / "requirements.txt").write_text("this is not a requirement ((\n", encoding="utf-8")
     manifest = {"wheel": "wheels/mtml_workbook-9.9-py3-none-any.whl", "workbook": "workbook"}
     manifest["edition"] = edition
-    (tmp_path / MANIFEST).write_text(json.dumps(manifest))
+    (tmp_path / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     result = subprocess.run(
         [sys.executable, str(tmp_path / "workbook.py"), "setup"], capture_output=True, text=True
     )

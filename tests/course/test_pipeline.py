@@ -22,6 +22,7 @@ from testkit.homework import COPIED_4, COPIED_6, PIXEL_MEMORY, STUDENT_ID_TAG, c
 
 from mtml_lib import course as homework
 from mtml_lib.course import folder as course_folder
+from mtml_lib.i18n.code import catalog, translated
 
 pytestmark = pytest.mark.slow
 
@@ -127,7 +128,7 @@ def gradebook_scores(course, assignment):
 
 @pytest.mark.parametrize("assignment", [HW1, HW2])
 def test_the_release_has_no_solutions_and_no_hidden_tests(course, assignment):
-    text = (course / "release" / assignment / f"{assignment}.ipynb").read_text()
+    text = (course / "release" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8")
     assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
     assert text.count("raise NotImplementedError()") >= 4
     source = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
@@ -272,7 +273,7 @@ def hw1_scores(course, tmp_path_factory, handouts):
         submission(course, HW1, student, folder, answers, extra_after=attack)
     releases = homework.collect(course, HW1, folder)
     assert releases["solution"] == "no release stamp"
-    stamp = json.loads((handouts["en"].root / ".mtml-release.json").read_text())
+    stamp = json.loads((handouts["en"].root / ".mtml-release.json").read_text(encoding="utf-8"))
     assert releases["uploaded"] == f"{stamp['version']} en 2026-12-01 {stamp['release']}"
     before = tree(course)
     trusted = homework.autograde(course, HW1, cell_timeout=15, probe_timeout=60, jobs=2)
@@ -466,12 +467,12 @@ def test_grades_and_feedback(course, hw1_scores, tmp_path):
         ],
         check=True,
     )
-    rows = out.read_text().splitlines()
+    rows = out.read_text(encoding="utf-8").splitlines()
     assert rows[0].startswith("assignment,") and sum(HW1 in row for row in rows) == len(
         EXPECTED_HW1
     )
     course_folder.nbgrader(course, "generate_feedback", HW1, "--force", quiet=True)
-    html = (course / "feedback" / "wrong" / HW1 / f"{HW1}.html").read_text()
+    html = (course / "feedback" / "wrong" / HW1 / f"{HW1}.html").read_text(encoding="utf-8")
     # The trusted grade and the explanation of a failed check reach the student.
     assert "[graded] 2 of 3 points" in html and "every layer must act on its own task" in html
 
@@ -563,7 +564,7 @@ def test_the_student_workbook(course, tmp_path):
         p.name for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     ]
     for lab in labs:
-        text = lab.read_text()
+        text = lab.read_text(encoding="utf-8")
         assert "BEGIN SOLUTION" not in text and "raise NotImplementedError()" in text
         notebook = json.loads(text)
         assert all(not c.get("outputs") for c in notebook["cells"] if c["cell_type"] == "code")
@@ -597,6 +598,7 @@ def course_ko(tmp_path_factory):
 
 @pytest.mark.parametrize("assignment", [HW1, HW2])
 def test_the_korean_release_is_the_english_one_in_korean(course, course_ko, assignment):
+    korean_code = catalog(course_ko / "graders" / "locale", "homework", "ko")
     english, korean = (
         nbformat.read(c / "release" / assignment / f"{assignment}.ipynb", as_version=4)
         for c in (course, course_ko)
@@ -609,14 +611,16 @@ def test_the_korean_release_is_the_english_one_in_korean(course, course_ko, assi
         assert "mtml" not in en.metadata and "mtml" not in ko.metadata  # no twins released
         if en.cell_type == "markdown":
             assert HANGUL.search(ko.source) and not HANGUL.search(en.source)
-        else:
-            assert ko.source == en.source.replace('LANGUAGE = "en"', 'LANGUAGE = "ko"')
-    text = (course_ko / "release" / assignment / f"{assignment}.ipynb").read_text()
+        else:  # the same code: its comments and shown strings from the homework's catalog
+            english_code = en.source.replace('LANGUAGE = "en"', 'LANGUAGE = "ko"')
+            assert ko.source == translated(english_code, korean_code)
+    text = (course_ko / "release" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8")
     assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+    assert "파트 1: 보이는 테스트 통과" in text  # a visible test's message, as a student reads it
 
 
 def test_the_korean_edition_grades_the_same_and_gives_feedback_in_korean(course_ko, tmp_path):
-    # The Korean release's code cells are the English ones (the test above): a partly wrong
+    # The Korean release's code is the English one (the test above): a partly wrong
     # submission and a blank one show it grades them the same; the solution, the costliest to
     # grade, is graded by the English pipeline.
     _right, wrong = hw1_answers(course_ko)
@@ -626,7 +630,7 @@ def test_the_korean_edition_grades_the_same_and_gives_feedback_in_korean(course_
     trusted = homework.autograde(course_ko, HW1, cell_timeout=15, probe_timeout=60, jobs=2)
     assert trusted == {s: EXPECTED_HW1[s] for s in ("blank", "wrong")}
     homework.feedback(course_ko, HW1)
-    html = (course_ko / "feedback" / "wrong" / HW1 / f"{HW1}.html").read_text()
+    html = (course_ko / "feedback" / "wrong" / HW1 / f"{HW1}.html").read_text(encoding="utf-8")
     assert "[채점] 2 / 3점" in html
     assert "실패: 모든 층의 각 gamma와 beta는 자기 태스크의 행에만 작용해야 합니다" in html
     assert "파트 2 · FiLM으로 컨디셔닝한 모델" in html  # the locked text, as released
@@ -638,7 +642,8 @@ def test_the_korean_student_workbook(tmp_path):
     homework.build_workbook(out, source=ROOT / "notebooks", language="ko")
     labs = sorted(out.glob("0*.ipynb"))
     assert (
-        len(labs) == 6 and json.loads((out / ".mtml-release.json").read_text())["edition"] == "ko"
+        len(labs) == 6
+        and json.loads((out / ".mtml-release.json").read_text(encoding="utf-8"))["edition"] == "ko"
     )
     for lab in labs:
         notebook = nbformat.read(lab, as_version=4)
@@ -646,4 +651,4 @@ def test_the_korean_student_workbook(tmp_path):
         assert sum(bool(HANGUL.search(p)) for p in prose) >= 0.9 * len(prose)
         assert 'LANGUAGE = "ko"' in notebook.cells[1].source
     release = out / "homework" / HW2 / f"{HW2}.ipynb"
-    assert "블랙박스 메타러닝" in release.read_text()
+    assert "블랙박스 메타러닝" in release.read_text(encoding="utf-8")

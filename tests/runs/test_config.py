@@ -9,7 +9,7 @@ def test_a_missing_file_and_bad_toml_are_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         read_toml(tmp_path / "missing.toml")
     path = tmp_path / "bad.toml"
-    path.write_text("[train\nsteps = 1\n")
+    path.write_text("[train\nsteps = 1\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         read_toml(path)
 

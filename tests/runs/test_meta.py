@@ -38,7 +38,7 @@ checkpoint_every = {every}
 
 def _config(tmp_path, name="run", *, steps=6, every=3) -> pathlib.Path:
     path = tmp_path / f"{name}.toml"
-    path.write_text(SINUSOID.format(steps=steps, every=every, folder=name))
+    path.write_text(SINUSOID.format(steps=steps, every=every, folder=name), encoding="utf-8")
     return path
 
 
@@ -131,7 +131,7 @@ def test_a_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
     alone = state(single)
     assert alone["step"] == steps and alone["world_size"] == 1
     assert alone["history"]["losses"].shape == (steps,)
-    results = json.loads((single / "results.json").read_text())
+    results = json.loads((single / "results.json").read_text(encoding="utf-8"))
     assert results["world_size"] == 1 and results["steps"] == steps
     print(
         f"killed at step {interrupted} of {steps}; resumed with 2 processes: identical to the "
@@ -190,7 +190,7 @@ def test_bad_configs_name_the_key_and_the_value(tmp_path, text, words):
 
 def test_a_bad_config_fails_before_any_process_group(tmp_path, monkeypatch, capsys):
     path = tmp_path / "bad.toml"
-    path.write_text('[learner]\nname = "maml"\n')
+    path.write_text('[learner]\nname = "maml"\n', encoding="utf-8")
     # As torchrun would start it, but with no rendezvous to reach: joining a group would hang or
     # fail.
     monkeypatch.setenv("RANK", "0")
@@ -224,7 +224,10 @@ def test_a_single_process_run_writes_results(tmp_path):
         results["steps"] == 4 and results["world_size"] == 1 and results["episodes_per_step"] == 4
     )
     assert results["eval"]["steps"] == [2, 4] and results["test"]["episodes"] == 16
-    assert json.loads((tmp_path / "out" / "results.json").read_text())["test"] == results["test"]
+    assert (
+        json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))["test"]
+        == results["test"]
+    )
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,9 @@ checkpoint_every = {every}
 
 def _multitask_config(tmp_path, name, *, method, steps, every) -> pathlib.Path:
     path = tmp_path / f"{name}.toml"
-    path.write_text(MULTITASK.format(method=method, steps=steps, every=every, folder=name))
+    path.write_text(
+        MULTITASK.format(method=method, steps=steps, every=every, folder=name), encoding="utf-8"
+    )
     return path
 
 
@@ -93,7 +95,7 @@ def test_a_killed_multitask_run_resumes_to_the_uninterrupted_result(tmp_path, me
     alone = state(single)
     assert alone["step"] == steps and alone["world_size"] == 1
     assert alone["history"]["losses"].shape == (steps, 2)
-    results = json.loads((single / "results.json").read_text())
+    results = json.loads((single / "results.json").read_text(encoding="utf-8"))
     assert (
         results["world_size"] == 1
         and results["task_names"] == ["task 1", "task 2"]
@@ -118,7 +120,10 @@ def test_a_single_process_multitask_run_writes_results(tmp_path):
         results["steps"] == 40 and results["world_size"] == 1 and results["examples_per_step"] == 64
     )
     assert results["eval"]["steps"] == [40] and results["metric_names"] == ["mse", "mse"]
-    assert json.loads((tmp_path / "out" / "results.json").read_text())["test"] == results["test"]
+    assert (
+        json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))["test"]
+        == results["test"]
+    )
     assert all(math.isfinite(v) for v in results["test"] + results["final_train_losses"])
 
 
@@ -196,7 +201,7 @@ def test_bad_multitask_configs_name_the_key_and_the_value(tmp_path, sections, wo
 
 def test_a_bad_multitask_config_fails_before_any_process_group(tmp_path, monkeypatch, capsys):
     path = tmp_path / "bad.toml"
-    path.write_text(_text(weighting='[weighting]\nname = "gradsurgery"\n'))
+    path.write_text(_text(weighting='[weighting]\nname = "gradsurgery"\n'), encoding="utf-8")
     monkeypatch.setenv("RANK", "0")  # as torchrun would start it, with no rendezvous to reach
     monkeypatch.setenv("WORLD_SIZE", "2")
     with pytest.raises(SystemExit) as exit_:
@@ -227,7 +232,8 @@ def test_every_task_family_builds_from_a_config(tmp_path, family, options):
     path = tmp_path / "config.toml"
     path.write_text(
         f'[tasks]\nfamily = "{family}"\n{options}n_train = 20\nn_test = 10\n[model]\nname = '
-        '"multihead"\n'
+        '"multihead"\n',
+        encoding="utf-8",
     )
     train, test = build_data(load_config(path))
     assert (

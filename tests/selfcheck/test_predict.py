@@ -153,7 +153,7 @@ def test_unknown_keys_are_refused(capsys):
 @pytest.mark.parametrize("key", sorted(QUESTIONS))
 def test_each_question_is_asked_before_and_checked_after_its_experiment(key):
     notebook = next((ROOT / "notebooks").glob(f"{key[:2]}_*.ipynb"))
-    cells = json.loads(notebook.read_text())["cells"]
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     sources = ["".join(c["source"]) for c in cells]
     asked = next(i for i, s in enumerate(sources) if f'ask("{key}")' in s)
     checked = next(i for i, s in enumerate(sources) if "check_prediction(" in s and f'"{key}"' in s)

@@ -22,7 +22,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 def solution_source(notebook: str, name: str) -> str:
     """The source of the code cell of ``notebooks/<notebook>`` that defines ``name``."""
-    cells = json.loads((ROOT / "notebooks" / notebook).read_text())["cells"]
+    cells = json.loads((ROOT / "notebooks" / notebook).read_text(encoding="utf-8"))["cells"]
     for cell in cells:
         source = "".join(cell["source"])
         if cell["cell_type"] == "code" and (f"def {name}(" in source or f"class {name}(" in source):
@@ -55,7 +55,7 @@ def checked_exercises() -> set[tuple[str, str]]:
     """(notebook, name) of every lab exercise a self-check is called on."""
     found = set()
     for path in sorted((ROOT / "notebooks").glob("0*.ipynb")):
-        for cell in json.loads(path.read_text())["cells"]:
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
             if cell["cell_type"] != "code":
                 continue
             for check, name in re.findall(r"\b(check_\w+)\((\w+)", "".join(cell["source"])):

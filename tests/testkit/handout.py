@@ -108,7 +108,7 @@ def build(out: pathlib.Path) -> dict[str, Handout]:
         (english.root / name).read_bytes() == (korean.root / name).read_bytes()
         for name in (
             "requirements.txt",
-            json.loads((english.root / ".mtml-release.json").read_text())["wheel"],
+            json.loads((english.root / ".mtml-release.json").read_text(encoding="utf-8"))["wheel"],
         )
     )
     if same:
@@ -139,7 +139,7 @@ class Lab:
     ):
         self.port, self.token = free_port(), token
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path, self.log = log, log.open("w")
+        self.log_path, self.log = log, log.open("w", encoding="utf-8")
         command = command or [
             system_python(),
             "workbook.py",
@@ -160,7 +160,7 @@ class Lab:
             if self.process.poll() is not None:
                 raise RuntimeError(
                     f"`{' '.join(command)}` exited with {self.process.returncode}:\n"
-                    f"{self.log_path.read_text()[-3000:]}"
+                    f"{self.log_path.read_text(encoding='utf-8')[-3000:]}"
                 )
             try:
                 self.api("GET", "status")
@@ -168,7 +168,9 @@ class Lab:
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.5)
         self.close()
-        raise RuntimeError(f"JupyterLab did not answer within 180 s:\n{log.read_text()[-3000:]}")
+        raise RuntimeError(
+            f"JupyterLab did not answer within 180 s:\n{log.read_text(encoding='utf-8')[-3000:]}"
+        )
 
     def api(self, method: str, path: str):
         request = urllib.request.Request(f"{self.url}/api/{path}?token={self.token}", method=method)

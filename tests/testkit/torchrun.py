@@ -21,7 +21,7 @@ BIN = pathlib.Path(sys.executable).parent
 def config_error(tmp_path: pathlib.Path, text: str) -> str:
     """The message of the ConfigError that loading ``text`` as a config raises."""
     path = tmp_path / "bad.toml"
-    path.write_text(text)
+    path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as error:
         load_config(path)
     return str(error.value)
@@ -88,7 +88,7 @@ def _children(pid: int) -> list[int]:
     for entry in pathlib.Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                stat = (entry / "stat").read_text()
+                stat = (entry / "stat").read_text(encoding="utf-8")
             except OSError:  # the process ended meanwhile
                 continue
             # field 4, after the command name in brackets
@@ -100,7 +100,13 @@ def _children(pid: int) -> list[int]:
 def _gone(pid: int) -> bool:
     try:
         # a zombie
-        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        return (
+            pathlib.Path(f"/proc/{pid}/stat")
+            .read_text(encoding="utf-8")
+            .rsplit(")", 1)[1]
+            .split()[0]
+            == "Z"
+        )
     except OSError:
         return True
 
@@ -144,4 +150,4 @@ def kill_mid_run(config: pathlib.Path, processes: int, timeout: float = 120) -> 
 def _checkpoint_dir(config: pathlib.Path) -> str:
     import tomllib
 
-    return tomllib.loads(config.read_text())["train"]["checkpoint_dir"]
+    return tomllib.loads(config.read_text(encoding="utf-8"))["train"]["checkpoint_dir"]

@@ -120,7 +120,7 @@ def setup(torch_index=None):
             fail(say("{name} is missing; unpack the handout again.", name=needed.relative_to(ROOT)))
     wanted = hashlib.sha256(requirements.read_bytes() + wheel.read_bytes()).hexdigest()
     done = VENV / ".mtml-installed"
-    if done.exists() and done.read_text() == wanted:
+    if done.exists() and done.read_text(encoding="utf-8") == wanted:
         return
     print(say("Setting up .venv (the first time takes a few minutes) ..."), flush=True)
     if not pathlib.Path(tool("python")).exists():
@@ -138,7 +138,7 @@ def setup(torch_index=None):
         [*pip, "--no-deps", "--force-reinstall", str(wheel)],
         say("pip could not install {name}", name=wheel.name),
     )
-    done.write_text(wanted)
+    done.write_text(wanted, encoding="utf-8")
     print(say("Set up."), flush=True)
 
 

@@ -8,11 +8,14 @@ import matplotlib.pyplot as plt
 import torch
 
 from ...data.episodes import EpisodeSampler
+from ...i18n import N_
 from ...i18n import translate as _
 from ..explorer import Explorer
 from ..plots import show_images
 
 __all__ = ["draw_episode", "episode_explorer", "draw_predictions", "prediction_explorer"]
+
+ANY = N_("any alphabet")  # the explorer's value for "draw from every alphabet"
 
 
 def draw_episode(
@@ -20,7 +23,7 @@ def draw_episode(
     *,
     n_way: int = 5,
     k_shot: int = 1,
-    alphabet: str = "any alphabet",
+    alphabet: str = ANY,
     seed: int = 0,
     n_query: int = 2,
 ):
@@ -29,7 +32,7 @@ def draw_episode(
     """
     pool = (
         dataset
-        if alphabet == "any alphabet"
+        if alphabet == ANY
         else dataset.subset(
             [c for c, a in enumerate(dataset.alphabets) if a == alphabet], name=alphabet
         )
@@ -54,17 +57,23 @@ def draw_episode(
         show_images(support[:, 0], axes=axes[label, :k_shot])
         show_images(query[:, 0], axes=axes[label, k_shot + 1 :], cmap="Blues")
         axes[label, k_shot].axis("off")
-        axes[label, 0].set_ylabel(f"label {label}", rotation=0, labelpad=22, fontsize=8)
-    axes[0, 0].set_title("support" if k_shot == 1 else "support set", fontsize=8, loc="left")
-    axes[0, 0].set_title("D_tr (support)", fontsize=8, loc="left")
-    axes[0, k_shot + 1].set_title("D_test (query)", fontsize=8, loc="left")
-    figure.suptitle(f"{n_way}-way {k_shot}-shot episode from {pool.name}", fontsize=10)
+        axes[label, 0].set_ylabel(
+            _("label {label}").format(label=label), rotation=0, labelpad=22, fontsize=8
+        )
+    axes[0, 0].set_title(_("D_tr (support)"), fontsize=8, loc="left")
+    axes[0, k_shot + 1].set_title(_("D_test (query)"), fontsize=8, loc="left")
+    figure.suptitle(
+        _("{n_way}-way {k_shot}-shot episode from {pool}").format(
+            n_way=n_way, k_shot=k_shot, pool=pool.name
+        ),
+        fontsize=10,
+    )
     return figure
 
 
 def episode_explorer(dataset, *, seed: int = 0) -> Explorer:
     """Draw episodes from ``dataset``: pick N, K and an alphabet (or any), and a seed."""
-    alphabets = ["any alphabet", *dataset.alphabet_names]
+    alphabets = [ANY, *dataset.alphabet_names]
     try:
         import ipywidgets as widgets
     except ImportError:
@@ -73,8 +82,10 @@ def episode_explorer(dataset, *, seed: int = 0) -> Explorer:
         controls = {
             "n_way": widgets.IntSlider(value=5, min=2, max=10, description=_("N (way)")),
             "k_shot": widgets.IntSlider(value=1, min=1, max=5, description=_("K (shot)")),
-            "alphabet": widgets.Dropdown(
-                options=alphabets, value=alphabets[0], description=_("alphabet")
+            "alphabet": widgets.Dropdown(  # the alphabets keep their names: data, as Omniglot's
+                options=[(_(ANY), ANY), *((a, a) for a in alphabets[1:])],
+                value=ANY,
+                description=_("alphabet"),
             ),
             "seed": widgets.IntSlider(value=seed, min=0, max=99, description=_("seed")),
         }
@@ -125,9 +136,16 @@ def draw_predictions(
             right += correct
             for spine in ax.spines.values():
                 spine.set(color="tab:green" if correct else "tab:red", linewidth=2.5)
-        axes[label, 0].set_ylabel(f"label {label}", rotation=0, labelpad=22, fontsize=8)
-    axes[0, 0].set_title("support" if k_shot == 1 else "support set", fontsize=8, loc="left")
-    figure.suptitle(f"episode {episode}: {right} of {n_way * n_query} queries right", fontsize=10)
+        axes[label, 0].set_ylabel(
+            _("label {label}").format(label=label), rotation=0, labelpad=22, fontsize=8
+        )
+    axes[0, 0].set_title(_("D_tr (support)"), fontsize=8, loc="left")
+    figure.suptitle(
+        _("episode {episode}: {right} of {queries} queries right").format(
+            episode=episode, right=right, queries=n_way * n_query
+        ),
+        fontsize=10,
+    )
     return figure
 
 

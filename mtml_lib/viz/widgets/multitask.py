@@ -68,27 +68,28 @@ def draw_conditioning(
                 truth[task].sample_y(grid, None)[:, 0].numpy(),
                 color="gray",
                 lw=2,
-                label="true function",
+                label=_("true function"),
             )
             ax.scatter(
                 train.xs[task][:, 0].numpy(),
                 train.ys[task][:, 0].numpy(),
                 s=12,
                 color="black",
-                label="training data",
+                label=_("training data"),
             )
             ax.plot(
                 grid[:, 0].numpy(),
                 prediction[:, 0].numpy(),
                 color="tab:red",
-                label=f"{choice} model",
+                label=_("{choice} model").format(choice=choice),
             )
-            ax.set(title=f"task {train.task_names[task]}", xlabel="x")
+            ax.set(title=_("task {name}").format(name=train.task_names[task]), xlabel="x")
     axes[0].set_ylabel("y")
     axes[0].legend(fontsize=7, loc="lower left")
     figure.suptitle(
-        f"{choice}, relatedness {relatedness:+.2f}: mean test MSE "
-        f"{np.mean(history.final_metrics):.3f}",
+        _("{choice}, relatedness {relatedness:+.2f}: mean test MSE {mse:.3f}").format(
+            choice=choice, relatedness=relatedness, mse=np.mean(history.final_metrics)
+        ),
         fontsize=10,
         y=1.03,
     )
@@ -142,20 +143,24 @@ def draw_correlation_run(
     train, test = negative_transfer.correlated_data(
         correlation, seed=seed, n_train=n_train, n_test=1000
     )
-    _, history = negative_transfer.train_model(
+    _model, history = negative_transfer.train_model(
         model, train, test, seed=seed, steps=steps, device=device, eval_every=max(1, steps // 10)
     )
     figure, ax = plt.subplots(figsize=(7, 3))
-    plot_loss_curves(history, ax=ax, window=25, label_prefix="train ", log=True)
+    plot_loss_curves(history, ax=ax, window=25, label_prefix=_("train "), log=True)
     tests = torch.tensor(history.eval_metrics)
     for k in range(2):
         ax.plot(
-            history.eval_steps, tests[:, k].numpy(), "o--", label=f"test {history.task_names[k]}"
+            history.eval_steps,
+            tests[:, k].numpy(),
+            "o--",
+            label=_("test {name}").format(name=history.task_names[k]),
         )
     ax.legend(fontsize=7)
     ax.set_title(
-        f"{model}, p = {correlation:+.2f}, seed {seed}: final test MSE "
-        f"{tests[-1].mean().item():.3f}",
+        _("{model}, p = {correlation:+.2f}, seed {seed}: final test MSE {mse:.3f}").format(
+            model=model, correlation=correlation, seed=seed, mse=tests[-1].mean().item()
+        ),
         fontsize=10,
     )
     return figure
@@ -220,7 +225,8 @@ def draw_gradients(*, angle: float = 150.0, ratio: float = 0.5, c: float = 0.5):
         )
         ax.plot([], [], color=color, ls="--", label=name)
         hurts = [i + 1 for i in range(2) if float(u @ g[i]) < -1e-9]
-        verdicts.append(f"{name}: " + (f"hurts task {hurts[0]}" if hurts else "helps both"))
+        verdict = _("hurts task {task}").format(task=hurts[0]) if hurts else _("helps both")
+        verdicts.append(f"{name}: {verdict}")
     reach = 1.2 * max(1.0, ratio, *(float(u.norm()) for u in updates.values()))
     ax.set(
         xlim=(-reach, reach),

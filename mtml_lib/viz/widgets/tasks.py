@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 
 from ...data import digits
 from ...data.sinusoids import X_RANGE, sinusoid_task
+from ...i18n import N_
 from ...i18n import translate as _
 from ..explorer import Explorer
 from ..plots import plot_regression_task, show_images
@@ -15,7 +16,7 @@ from ..plots import plot_regression_task, show_images
 __all__ = ["FAMILIES", "draw_task", "task_explorer"]
 
 
-FAMILIES = ("sinusoid regression", "digits: permuted inputs", "digits: attributes")
+FAMILIES = (N_("sinusoid regression"), N_("digits: permuted inputs"), N_("digits: attributes"))
 
 
 def draw_task(
@@ -39,11 +40,14 @@ def draw_task(
     if family == "sinusoid regression":
         sin = sinusoid_task(amplitude=amplitude, phase=phase)
         figure, (ax_x, ax_y) = plt.subplots(1, 2, figsize=(8, 2.8))
-        x, _ = sin.sample(max(n, 200), generator=seed)
+        x, _labels = sin.sample(max(n, 200), generator=seed)
         ax_x.hist(x[:, 0].numpy(), bins=20, range=X_RANGE, color="tab:gray")
-        ax_x.set(title="p(x): shared by all sinusoid tasks", xlabel="x", ylabel="count")
+        ax_x.set(title=_("p(x): shared by all sinusoid tasks"), xlabel="x", ylabel="count")
         plot_regression_task(sin, ax=ax_y, n=n, generator=seed)
-        ax_y.set(title=f"p(y|x): y = {amplitude:.1f} sin(x - {phase:.2f})", ylim=(-5.5, 5.5))
+        ax_y.set(
+            title=f"p(y|x): y = {amplitude:.1f} sin(x - {phase:.2f})",  # notation only
+            ylim=(-5.5, 5.5),
+        )
     elif family in FAMILIES[1:]:
         count = max(1, min(n, 10))
         figure, axes = plt.subplots(1, count, figsize=(0.9 * count, 1.4))
@@ -51,13 +55,21 @@ def draw_task(
             view = digits.multitask_classification(num_tasks=task + 1)[task]
             x, y = view.sample(count, generator=seed)
             titles = [str(int(label)) for label in y]
-            figure.suptitle(f"task {task}: {view.name} (label: the digit)", fontsize=10, y=1.12)
+            figure.suptitle(
+                _("task {task}: {name} (label: the digit)").format(task=task, name=view.name),
+                fontsize=10,
+                y=1.12,
+            )
         else:
             names = list(digits.ATTRIBUTES)[1:]
             view = digits.multilabel(attributes=[names[task % len(names)]])[0]
             x, y = view.sample(count, generator=seed)
-            titles = ["yes" if int(label) else "no" for label in y]
-            figure.suptitle(f"task {task}: is the digit '{view.name}'?", fontsize=10, y=1.12)
+            titles = [_("yes") if int(label) else _("no") for label in y]
+            figure.suptitle(
+                _("task {task}: is the digit '{name}'?").format(task=task, name=view.name),
+                fontsize=10,
+                y=1.12,
+            )
         show_images(x, axes=axes, titles=titles)
     else:
         raise ValueError(f"`family` must be one of {list(FAMILIES)}; got {family!r}.")
@@ -81,7 +93,9 @@ def task_explorer(*, seed: int = 0) -> Explorer:
     else:
         controls = {
             "family": widgets.Dropdown(
-                options=FAMILIES, value=FAMILIES[0], description=_("family")
+                options=[(_(family), family) for family in FAMILIES],
+                value=FAMILIES[0],
+                description=_("family"),
             ),
             "amplitude": widgets.FloatSlider(
                 value=2.0, min=0.1, max=5.0, step=0.1, description=_("amplitude")
