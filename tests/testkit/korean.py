@@ -104,9 +104,7 @@ def shown_texts(notebook, figure_texts: list[str]) -> list[str]:
         for output in cell.get("outputs", []):
             if output.output_type == "stream":  # a quoted string printed is a value's repr: data
                 texts.append(QUOTED.sub("''", output.text))
-            elif output.output_type == "error" and output.ename in INTERPRETER:
-                texts.append(output.ename)  # Python's own message, English in every edition
-            elif output.output_type == "error":
+            elif output.output_type == "error" and output.ename not in INTERPRETER:
                 texts.append(f"{output.ename}: {output.evalue}")
             elif "text/plain" in output.get("data", {}) and WIDGET not in output.data:
                 # a displayed value: its repr's quoted strings are data (keys, names), not prose
