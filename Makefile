@@ -25,7 +25,7 @@ TORCH_INDEX ?=
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 
-.PHONY: lab test unit lint format browser nbval notebooks lock bench clean
+.PHONY: lab test test-gpu unit lint format browser nbval notebooks lock bench clean
 
 # The environment is rebuilt when the lock file or pyproject.toml changes.
 $(VENV)/.installed: requirements/lock.txt pyproject.toml
@@ -63,6 +63,17 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The suite and the notebooks on a CUDA GPU, where one is lent: the device-agnostic tests on cuda
+# (MTML_TEST_DEVICE), every device="auto" on the GPU, and nbval with MTML_DEVICE=cuda. Without a GPU
+# it says so in one line and runs nothing.
+test-gpu: $(VENV)/.installed
+	@if $(BIN)/python -c "import sys, torch; sys.exit(not torch.cuda.is_available())"; then \
+		MTML_TEST_DEVICE=cuda MTML_DEVICE=cuda $(BIN)/python -m pytest tests -m "not browser" \
+			$(NOTEBOOKS) $(NBVAL) $(PYTEST_ARGS); \
+	else \
+		echo "make test-gpu: skipped, no CUDA GPU here (torch.cuda.is_available() is False)"; \
+	fi
 
 # The student's view in headless Chromium (JupyterLab started by `make lab`); screenshots in artifacts/browser/.
 browser: $(VENV)/.installed

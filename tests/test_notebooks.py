@@ -2,6 +2,7 @@
 
 import json
 import pathlib
+import re
 
 import pytest
 
@@ -12,7 +13,7 @@ HOMEWORK = sorted((ROOT / "notebooks" / "homework" / "source").glob("*/*.ipynb")
 
 
 def load(path):
-    return json.loads(path.read_text())
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def test_the_notebook_sequence_exists():
@@ -50,16 +51,23 @@ def test_every_lab_has_exercises_and_a_prediction(path):
     assert any("ask(" in s for s in sources) and any("check_prediction(" in s for s in sources)
 
 
-def test_the_labs_exercises_hold_120_lines_of_solution():
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_states_the_labs_lines_of_solution():
     total = sum(solution_lines(s) for path in NOTEBOOKS for s in code_sources(path))
-    assert total >= 120, total
+    stated = re.search(r"(\d+) lines of solution across the six", README)
+    assert stated and int(stated.group(1)) == total, (stated and stated.group(1), total)
 
 
 @pytest.mark.parametrize("path", HOMEWORK, ids=lambda p: p.name)
-def test_each_homework_holds_90_lines_and_20_autograded_points(path):
+def test_the_readme_states_each_homeworks_lines_and_its_autograded_points(path):
     cells = load(path)["cells"]
     code = [s for s in code_sources(path) if "### BEGIN SOLUTION" in s]
-    assert sum(solution_lines(s) for s in code) >= 90
+    title = {"hw1_multitask.ipynb": "HW1", "hw2_blackbox.ipynb": "HW2"}[path.name]
+    row = next(line for line in README.splitlines() if line.startswith(f"| {title} · "))
+    stated = re.search(r"\| (\d+) lines \|", row)
+    assert stated and int(stated.group(1)) == sum(solution_lines(s) for s in code)
     autograded = sum(
         c["metadata"]["nbgrader"].get("points", 0)
         for c in cells
@@ -70,13 +78,16 @@ def test_each_homework_holds_90_lines_and_20_autograded_points(path):
     assert f"{autograded} autograded" in intro
 
 
-def test_the_instructor_appendix_is_executed_and_not_in_the_student_workbook():
+def test_the_appendix_is_executed_and_comes_after_the_labs():
+    from mtml_lib.course.workbook import source_notebooks
+
     notebook = load(APPENDIX)
     code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
     assert all(c["execution_count"] for c in code)
     assert not [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
     assert "parameters" in code[0]["metadata"].get("tags", [])
-    assert APPENDIX not in NOTEBOOKS  # the student workbook takes [0-9][0-9]_*.ipynb only
+    # the workbook a student gets: the labs in their order, then the appendix
+    assert source_notebooks(ROOT / "notebooks") == [*NOTEBOOKS, APPENDIX]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -105,7 +116,7 @@ class TestStoredNotebook:
         assert first.startswith("# ") and "Learning goals" in first
 
     def test_no_widget_state_or_machine_paths_stored(self, path):
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
         assert "application/vnd.jupyter.widget-state+json" not in text
         for fragment in ("/root/", "/home/", "/tmp/", "/work/"):
             assert fragment not in text

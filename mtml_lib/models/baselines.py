@@ -34,6 +34,7 @@ import torch.nn.functional as F
 
 from .._validation import check_float, check_int
 from ..seeding import make_generator
+from ..training.optim import make_optimizer
 from .backbones import ConvEncoder
 from .batched import StackedMLP
 
@@ -109,7 +110,7 @@ def train_from_scratch(
             num_tasks=B, in_features=support.shape[-1], hidden=hidden, out_features=outputs
         )
     nets = nets.to(support.device)
-    optimizer = torch.optim.Adam(nets.parameters(), lr=lr)
+    optimizer = make_optimizer(nets.parameters(), lr=lr)
     with torch.enable_grad():
         for _ in range(steps):
             optimizer.zero_grad()
@@ -161,7 +162,7 @@ def pretrain_encoder(
     encoder, head = encoder.to(device).train(), head.to(device)
     images = dataset.images.flatten(0, 1).unsqueeze(1)  # (classes * instances, 1, H, W)
     labels = torch.arange(dataset.num_classes).repeat_interleave(dataset.instances)
-    optimizer = torch.optim.Adam([*encoder.parameters(), *head.parameters()], lr=lr)
+    optimizer = make_optimizer([*encoder.parameters(), *head.parameters()], lr=lr)
     with torch.enable_grad():
         for _ in range(steps):
             rows = torch.randint(len(images), (batch_size,), generator=generator)

@@ -68,6 +68,26 @@ def check_common_keys(config, base: pathlib.Path | None) -> None:
     config.seed = check_int("[train] seed", config.seed, minimum=0)
 
 
+# The [train] keys every run passes to its loop's config as they are (the optimiser, its schedule
+# and the checkpoints); mtml_lib.training.TrainConfig documents them.
+TRAIN_OPTIONS = (
+    "steps",
+    "lr",
+    "optimizer",
+    "schedule",
+    "warmup_steps",
+    "weight_decay",
+    "device",
+    "checkpoint_every",
+)
+
+
+def train_options(config, checkpoint) -> dict:
+    """The options of :class:`~mtml_lib.training.TrainConfig` a run's config sets."""
+    options = {name: getattr(config, name) for name in TRAIN_OPTIONS}
+    return {**options, "eval_every": config.eval_every or None, "checkpoint": checkpoint}
+
+
 def in_section(section: str, error: Exception) -> ConfigError:
     """A library error about ``name`` (a training option) as
     a config error about ``[section] name``.

@@ -21,6 +21,9 @@ Every key is optional except the learner's name (defaults below)::
     [train]
     steps = 400
     lr = 1e-3
+    optimizer = "adam"      # "adam", "adamw" or "sgd" (mtml_lib.training.optim)
+    schedule = "constant"   # or "cosine"; warmup_steps = 0 before it
+    weight_decay = 0.0
     seed = 0                # initial weights; rank r samples its episodes from seed + r
     device = "auto"
     eval_every = 100        # meta-validation period (0: none, and the final weights are kept)
@@ -55,7 +58,14 @@ from ..data.sinusoids import SinusoidEpisodeSampler
 from ..models.blackbox import BLACKBOX, get_blackbox
 from ..seeding import seeded
 from ..training import MetaTrainConfig
-from .config import ConfigError, check_common_keys, check_sections, in_section
+from .config import (
+    TRAIN_OPTIONS,
+    ConfigError,
+    check_common_keys,
+    check_sections,
+    in_section,
+    train_options,
+)
 
 __all__ = [
     "MetaRunConfig",
@@ -72,15 +82,12 @@ SECTIONS = {
     "episodes": {"n_way", "k_shot", "n_query", "batch_size"},
     "learner": None,  # name plus the learner's own options
     "train": {
-        "steps",
-        "lr",
+        *TRAIN_OPTIONS,
         "seed",
-        "device",
         "eval_every",
         "eval_episodes",
         "test_episodes",
         "checkpoint_dir",
-        "checkpoint_every",
         "autocast",
         "compile",
     },
@@ -103,6 +110,10 @@ class MetaRunConfig:
     batch_size: int = 32
     steps: int = 400
     lr: float = 1e-3
+    optimizer: str = "adam"
+    schedule: str = "constant"
+    warmup_steps: int = 0
+    weight_decay: float = 0.0
     seed: int = 0
     device: str = "auto"
     eval_every: int = 100
@@ -221,17 +232,10 @@ def train_config(
     config: MetaRunConfig, checkpoint: pathlib.Path | None = None, **changes
 ) -> MetaTrainConfig:
     """The run's :class:`~mtml_lib.training.MetaTrainConfig` (checked by its constructor)."""
-    options = {
-        "steps": config.steps,
-        "lr": config.lr,
-        "device": config.device,
-        "eval_every": config.eval_every or None,
-        "eval_episodes": config.eval_episodes,
-        "autocast": config.autocast,
-        "compile": config.compile,
-        "checkpoint": checkpoint,
-        "checkpoint_every": config.checkpoint_every,
-    }
+    options = train_options(config, checkpoint)
+    options["eval_episodes"] = config.eval_episodes
+    options["autocast"] = config.autocast
+    options["compile"] = config.compile
     return MetaTrainConfig(**{**options, **changes})
 
 

@@ -24,6 +24,8 @@ Every key is optional except the model's name (defaults below)::
     [train]
     steps = 1500
     lr = 3e-3
+    optimizer = "adam"       # "adam", "adamw" or "sgd" (mtml_lib.training.optim)
+    schedule = "constant"    # or "cosine"; warmup_steps = 0 before it
     batch_size = 128         # examples per task, per process and step
     tasks_per_step = 2       # tasks per step and process (default: all)
     task_sampling = "uniform"
@@ -63,7 +65,14 @@ from ..models.conditioning import CONDITIONING, get_conditioning
 from ..seeding import seeded
 from ..training import FitConfig, check_fit
 from ..weighting import WEIGHTING, get_weighting
-from .config import ConfigError, check_common_keys, check_sections, in_section
+from .config import (
+    TRAIN_OPTIONS,
+    ConfigError,
+    check_common_keys,
+    check_sections,
+    in_section,
+    train_options,
+)
 
 __all__ = [
     "MultiTaskConfig",
@@ -82,17 +91,13 @@ SECTIONS = {
     "model": None,  # name plus the model's own options
     "weighting": None,  # name plus the method's hyperparameters
     "train": {
-        "steps",
-        "lr",
+        *TRAIN_OPTIONS,
         "batch_size",
         "tasks_per_step",
         "task_sampling",
-        "weight_decay",
         "seed",
-        "device",
         "eval_every",
         "checkpoint_dir",
-        "checkpoint_every",
     },
 }
 
@@ -131,6 +136,9 @@ class MultiTaskConfig:
     weighting_options: dict[str, Any] = field(default_factory=dict)
     steps: int = 1000
     lr: float = 1e-3
+    optimizer: str = "adam"
+    schedule: str = "constant"
+    warmup_steps: int = 0
     batch_size: int = 64
     tasks_per_step: int | None = None
     task_sampling: str = "uniform"
@@ -186,18 +194,10 @@ def train_config(
     config: MultiTaskConfig, checkpoint: pathlib.Path | None = None, **changes
 ) -> FitConfig:
     """The run's :class:`~mtml_lib.training.FitConfig` (checked by its constructor)."""
-    options = {
-        "steps": config.steps,
-        "lr": config.lr,
-        "batch_size": config.batch_size,
-        "tasks_per_step": config.tasks_per_step,
-        "task_sampling": config.task_sampling,
-        "weight_decay": config.weight_decay,
-        "device": config.device,
-        "eval_every": config.eval_every or None,
-        "checkpoint": checkpoint,
-        "checkpoint_every": config.checkpoint_every,
-    }
+    options = train_options(config, checkpoint)
+    options["batch_size"] = config.batch_size
+    options["tasks_per_step"] = config.tasks_per_step
+    options["task_sampling"] = config.task_sampling
     return FitConfig(**{**options, **changes})
 
 

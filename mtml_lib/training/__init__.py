@@ -3,13 +3,16 @@ meta-testing (:func:`meta_test`), on one shared core (:mod:`mtml_lib.training.co
 
 Each loop takes its options as a frozen dataclass (:class:`FitConfig`,
 :class:`MetaTrainConfig`), or as keyword arguments that build one; its randomness comes
-from a ``generator`` (and, for meta-training, the sampler's), never from global seeding.
+from a ``generator`` (and, for meta-training, the sampler's), never from global seeding. Every
+loop builds its optimiser and sets its learning rate with :mod:`mtml_lib.training.optim`, from
+the config's ``optimizer``, ``lr``, ``weight_decay``, ``schedule`` and ``warmup_steps``.
 """
 
 from .config import FitConfig, MetaTrainConfig, TrainConfig
 from .core import History
 from .meta import MetaHistory, meta_test, meta_train
 from .multitask import FitHistory, check_fit, evaluate_tasks, fit, task_losses
+from .optim import OPTIMIZERS, SCHEDULES, learning_rate, make_optimizer
 
 __all__ = [
     "TrainConfig",
@@ -24,4 +27,8 @@ __all__ = [
     "MetaHistory",
     "meta_train",
     "meta_test",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "learning_rate",
+    "make_optimizer",
 ]

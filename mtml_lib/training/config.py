@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 
 from .._validation import check_choice, check_float, check_int
+from .optim import OPTIMIZERS, SCHEDULES
 
 __all__ = ["TrainConfig", "FitConfig", "MetaTrainConfig", "make_config"]
 
@@ -34,8 +35,13 @@ class TrainConfig:
 
     Attributes:
         steps: total optimiser steps (a resumed run continues up to it).
-        lr: Adam's learning rate.
-        weight_decay: Adam's L2 penalty.
+        lr: the learning rate (the schedule's peak).
+        weight_decay: the optimiser's weight decay (Adam, SGD: L2 penalty; AdamW: decoupled).
+        optimizer: a key of :data:`mtml_lib.training.optim.OPTIMIZERS`: ``"adam"``, ``"adamw"``
+            or ``"sgd"``.
+        schedule: the learning rate over the steps: ``"constant"`` or ``"cosine"``
+            (:func:`mtml_lib.training.optim.learning_rate`).
+        warmup_steps: steps of linear warm-up to ``lr`` before the schedule (0: none).
         device: ``"auto"`` or a device name (see :func:`mtml_lib.device.get_device`).
         eval_every: evaluation period in steps (None: only at the end, when there is
             something to evaluate on).
@@ -50,6 +56,9 @@ class TrainConfig:
     steps: int
     lr: float = 1e-3
     weight_decay: float = 0.0
+    optimizer: str = "adam"
+    schedule: str = "constant"
+    warmup_steps: int = 0
     device: str | torch.device = "auto"
     eval_every: int | None = None
     keep_best: bool = False
@@ -62,6 +71,9 @@ class TrainConfig:
         check_int("steps", self.steps, minimum=1)
         check_float("lr", self.lr, minimum=0.0, strict_minimum=True)
         check_float("weight_decay", self.weight_decay, minimum=0.0)
+        check_choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
+        check_choice("schedule", self.schedule, SCHEDULES)
+        check_int("warmup_steps", self.warmup_steps, minimum=0, maximum=self.steps - 1)
         check_int("checkpoint_every", self.checkpoint_every, minimum=1)
         if self.eval_every is not None:
             check_int("eval_every", self.eval_every, minimum=1)

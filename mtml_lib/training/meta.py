@@ -43,6 +43,7 @@ from ..seeding import make_generator
 from ..stats import Estimate
 from .config import MetaTrainConfig, make_config
 from .core import History, Loop, check_streams_differ
+from .optim import apply_schedule, make_optimizer
 
 __all__ = ["MetaTrainConfig", "MetaHistory", "meta_train", "meta_test"]
 
@@ -154,8 +155,8 @@ class _Step:
     ):
         self.learner, self.sampler, self.config = learner, sampler, config
         self.generator, self.device, self.callback = generator, device, callback
-        self.optimizer = torch.optim.Adam(
-            learner.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        self.optimizer = make_optimizer(
+            learner.parameters(), config.optimizer, lr=config.lr, weight_decay=config.weight_decay
         )
         forward: nn.Module = _Loss(learner)
         # gradients averaged over the ranks; rank 0's weights broadcast
@@ -174,6 +175,7 @@ class _Step:
             loss, metric = self.forward(episode, self.generator)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        apply_schedule(self.optimizer, self.config, i)
         self.optimizer.step()
         if self.callback is not None:
             self.callback(i, self.learner)

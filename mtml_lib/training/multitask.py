@@ -43,6 +43,7 @@ from ..seeding import make_generator
 from ..weighting import GradientCombination, Weighting, get_weighting
 from .config import FitConfig, make_config
 from .core import History, Loop, check_streams_differ
+from .optim import apply_schedule, make_optimizer
 
 __all__ = ["FitConfig", "FitHistory", "fit", "check_fit", "evaluate_tasks", "task_losses"]
 
@@ -217,8 +218,8 @@ class _Step:
             model, weighting, self.shared, config, data, device
         )
         parameters = [*model.parameters(), *weighting.parameters()]
-        self.optimizer = torch.optim.Adam(
-            parameters, lr=config.lr, weight_decay=config.weight_decay
+        self.optimizer = make_optimizer(
+            parameters, config.optimizer, lr=config.lr, weight_decay=config.weight_decay
         )
         self.no_weights = torch.full((data.num_tasks,), float("nan"), device=device)
 
@@ -235,6 +236,7 @@ class _Step:
         weights = self.weighting.combine(losses, self.shared)
         # only gradient combinations under torchrun
         distributed.average_gradients(self.task_specific)
+        apply_schedule(self.optimizer, config, i)
         self.optimizer.step()
         sampled = torch.zeros_like(self.no_weights, dtype=torch.bool)
         sampled[batch.tasks.to(sampled.device)] = True

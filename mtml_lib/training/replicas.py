@@ -47,6 +47,7 @@ from ..weighting import get_weighting
 from .config import FitConfig, make_config
 from .core import History, Loop
 from .multitask import fit
+from .optim import apply_schedule, make_optimizer
 
 __all__ = ["ReplicaHistory", "fit_replicas", "evaluate_replicas"]
 
@@ -207,8 +208,8 @@ class _Step:
         self.shared = model.shared_parameters()
         method.check_shared_parameters(self.shared)
         parameters = [*model.parameters(), *method.parameters()]
-        self.optimizer = torch.optim.Adam(
-            parameters, lr=config.lr, weight_decay=config.weight_decay
+        self.optimizer = make_optimizer(
+            parameters, config.optimizer, lr=config.lr, weight_decay=config.weight_decay
         )
 
     def __call__(self, i: int) -> dict[str, torch.Tensor]:
@@ -216,6 +217,7 @@ class _Step:
         losses = _task_losses(self.model(x, task_id), self.train, ys)  # (R, T)
         self.optimizer.zero_grad(set_to_none=True)
         weights = self.method.combine(losses, self.shared)
+        apply_schedule(self.optimizer, self.config, i)
         self.optimizer.step()
         return {"losses": losses.detach(), "weights": weights.detach().float()}
 

@@ -189,6 +189,9 @@ def test_a_single_process_multitask_run_writes_results(tmp_path):
             ["GradNorm", "shared weight matrix"],
         ),
         ({"train": "[train]\nbatch_size = 0\n"}, ["[train] batch_size", "0"]),
+        ({"train": '[train]\noptimizer = "lion"\n'}, ["[train] optimizer", "'adamw'", "'lion'"]),
+        ({"train": '[train]\nschedule = "step"\n'}, ["[train] schedule", "'cosine'", "'step'"]),
+        ({"train": "[train]\nwarmup_steps = -1\n"}, ["[train] warmup_steps", "-1"]),
         ({"train": "[train]\nepochs = 3\n"}, ["unknown key", "epochs", "steps"]),
         ({"train": '[learner]\nname = "cnp"\n'}, ["[learner] together with", "[model]"]),
     ],
@@ -251,3 +254,20 @@ def test_every_task_family_builds_from_a_config(tmp_path, family, options):
         }
         for data, split in ((train, "train"), (test, "test")):  # task 0 sees the images as they are
             assert all(tuple(row.tolist()) in pools[split] for row in data.xs[0].flatten(1)), split
+
+
+def test_the_optimizer_and_its_schedule_are_train_keys(tmp_path):
+    import tomllib
+
+    from mtml_lib.runs.multitask import parse_multitask_config, train_config
+
+    keys = (
+        '[train]\noptimizer = "adamw"\nschedule = "cosine"\nwarmup_steps = 5\nweight_decay = 0.01\n'
+    )
+    config = train_config(parse_multitask_config(tomllib.loads(_text(train=keys)), base=tmp_path))
+    assert (config.optimizer, config.schedule, config.warmup_steps, config.weight_decay) == (
+        "adamw",
+        "cosine",
+        5,
+        0.01,
+    )

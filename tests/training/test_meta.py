@@ -2,33 +2,12 @@
 
 import pytest
 import torch
+from testkit.blackbox import SMALL, learner, templates
 
 from mtml_lib.data.episodes import EpisodeSampler
-from mtml_lib.data.fewshot import FewShotDataset
 from mtml_lib.data.sinusoids import SinusoidEpisodeSampler
 from mtml_lib.models.blackbox import get_blackbox
 from mtml_lib.training import meta_test, meta_train
-
-SMALL = {
-    "lstm_memory": {"hidden": 16},
-    "cnp": {"features": 16, "channels": (4, 8)},
-    "transformer": {"features": 16, "channels": (4, 8)},
-    "hypernetwork": {"features": 16, "channels": (4, 8)},
-}
-
-
-def templates(classes=12, instances=10, noise=0.15, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    base = torch.rand(classes, 1, 28, 28, generator=g)
-    return FewShotDataset(
-        (base + noise * torch.randn(classes, instances, 28, 28, generator=g)).clamp(0, 1),
-        alphabets=[f"a{c % 3}" for c in range(classes)],
-    )
-
-
-def learner(name, n_way=3):
-    torch.manual_seed(0)
-    return get_blackbox(name, n_way=n_way, **SMALL[name])
 
 
 def test_a_tiny_meta_training_run_beats_chance():

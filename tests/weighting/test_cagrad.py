@@ -1,23 +1,9 @@
 """CAGrad against a brute-force solve."""
 
-import itertools
-import math
-
 import torch
+from testkit.weighting import brute_force_simplex
 
 from mtml_lib.weighting.cagrad import cagrad
-
-
-def brute_force_simplex(fn, num_tasks, steps=200):
-    best, best_w = math.inf, None
-    for ticks in itertools.product(range(steps + 1), repeat=num_tasks - 1):
-        if sum(ticks) > steps:
-            continue
-        w = torch.tensor([t / steps for t in ticks] + [1 - sum(ticks) / steps])
-        value = float(fn(w))
-        if value < best:
-            best, best_w = value, w
-    return best, best_w
 
 
 def test_cagrad_matches_a_brute_force_solve_and_its_limits():

@@ -2,21 +2,12 @@
 
 import pytest
 import torch
+from testkit.weighting import linear_losses
 from torch import nn
 
 from mtml_lib.weighting import WEIGHTING, get_weighting
 
 HYPER = {"static": {"weights": [1.0, 2.0, 0.5]}}
-
-
-def linear_losses(directions, task_scale=None):
-    """Losses L_i = directions[i] . theta + |phi_i|^2:
-    grad_theta L_i = directions[i], grad_phi_i = 2 phi_i.
-    """
-    theta = nn.Parameter(torch.zeros(directions.shape[1]))
-    phi = nn.Parameter(torch.tensor([1.0, -2.0, 3.0][: directions.shape[0]]))
-    losses = directions @ theta + phi**2 + 1.0
-    return theta, phi, losses
 
 
 def test_gradient_methods_accumulate_into_existing_grads():

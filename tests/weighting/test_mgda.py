@@ -1,35 +1,10 @@
 """MGDA: the minimum-norm point of the task gradients' convex hull."""
 
-import itertools
-import math
-
 import torch
-from torch import nn
+from testkit.weighting import brute_force_simplex, linear_losses
 
 from mtml_lib.weighting import get_weighting
 from mtml_lib.weighting.mgda import min_norm_weights
-
-
-def linear_losses(directions, task_scale=None):
-    """Losses L_i = directions[i] . theta + |phi_i|^2:
-    grad_theta L_i = directions[i], grad_phi_i = 2 phi_i.
-    """
-    theta = nn.Parameter(torch.zeros(directions.shape[1]))
-    phi = nn.Parameter(torch.tensor([1.0, -2.0, 3.0][: directions.shape[0]]))
-    losses = directions @ theta + phi**2 + 1.0
-    return theta, phi, losses
-
-
-def brute_force_simplex(fn, num_tasks, steps=200):
-    best, best_w = math.inf, None
-    for ticks in itertools.product(range(steps + 1), repeat=num_tasks - 1):
-        if sum(ticks) > steps:
-            continue
-        w = torch.tensor([t / steps for t in ticks] + [1 - sum(ticks) / steps])
-        value = float(fn(w))
-        if value < best:
-            best, best_w = value, w
-    return best, best_w
 
 
 def test_mgda_two_tasks_equals_the_closed_form():

@@ -1,20 +1,10 @@
 """PCGrad against the paper's projection formula."""
 
 import torch
-from torch import nn
+from testkit.weighting import linear_losses
 
 from mtml_lib.weighting import get_weighting
 from mtml_lib.weighting.pcgrad import pcgrad
-
-
-def linear_losses(directions, task_scale=None):
-    """Losses L_i = directions[i] . theta + |phi_i|^2:
-    grad_theta L_i = directions[i], grad_phi_i = 2 phi_i.
-    """
-    theta = nn.Parameter(torch.zeros(directions.shape[1]))
-    phi = nn.Parameter(torch.tensor([1.0, -2.0, 3.0][: directions.shape[0]]))
-    losses = directions @ theta + phi**2 + 1.0
-    return theta, phi, losses
 
 
 def test_pcgrad_two_conflicting_gradients_is_the_projection_formula():

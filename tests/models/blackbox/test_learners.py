@@ -2,30 +2,13 @@
 
 import pytest
 import torch
+from testkit.blackbox import learner, templates
 
 from mtml_lib.data.episodes import EpisodeSampler
-from mtml_lib.data.fewshot import FewShotDataset
 from mtml_lib.data.sinusoids import SinusoidEpisodeSampler
 from mtml_lib.models.blackbox import BLACKBOX, InContextTransformer, get_blackbox
 
 CLASSIFIERS = sorted(n for n in BLACKBOX if n != "cnp_regression")
-
-
-SMALL = {
-    "lstm_memory": {"hidden": 16},
-    "cnp": {"features": 16, "channels": (4, 8)},
-    "transformer": {"features": 16, "channels": (4, 8)},
-    "hypernetwork": {"features": 16, "channels": (4, 8)},
-}
-
-
-def templates(classes=12, instances=10, noise=0.15, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    base = torch.rand(classes, 1, 28, 28, generator=g)
-    return FewShotDataset(
-        (base + noise * torch.randn(classes, instances, 28, 28, generator=g)).clamp(0, 1),
-        alphabets=[f"a{c % 3}" for c in range(classes)],
-    )
 
 
 def episode(n_way=3, k_shot=2, n_query=2, batch_size=4, seed=0, device="cpu"):
@@ -38,11 +21,6 @@ def episode(n_way=3, k_shot=2, n_query=2, batch_size=4, seed=0, device="cpu"):
         generator=seed,
         device=device,
     ).sample()
-
-
-def learner(name, n_way=3):
-    torch.manual_seed(0)
-    return get_blackbox(name, n_way=n_way, **SMALL[name])
 
 
 @pytest.mark.parametrize("name", CLASSIFIERS)
@@ -77,6 +55,28 @@ class TestContract:
         batch.query_y = (batch.query_y + 1) % 3
         torch.manual_seed(1)
         assert torch.allclose(model(batch), before)
+
+    def test_the_episode_is_left_as_it_was(self, name):
+        model, batch = learner(name), episode()
+        fields = ("support_x", "support_y", "query_x", "query_y")
+        before = {f: getattr(batch, f).clone() for f in fields}
+        model.loss(batch)
+        assert [f for f in fields if not torch.equal(getattr(batch, f), before[f])] == []
+
+    def test_training_steps_lower_the_loss(self, name):
+        """Steps of Adam on one batch of episodes fit it: the loss is differentiable end to end
+        in the learner's own parameters, and its gradient points downhill."""
+        model, batch = learner(name), episode(batch_size=8)
+        optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+        with torch.no_grad():
+            first = float(model.loss(batch)[0])
+        for _ in range(40):
+            loss, _ = model.loss(batch)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            assert float(model.loss(batch)[0]) < 0.8 * first
 
     def test_bad_episodes(self, name):
         model = learner(name)
