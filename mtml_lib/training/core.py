@@ -179,6 +179,13 @@ class Loop:
                 f"(format {state.get('format', 1)}, this one reads {self.FORMAT}); delete it to "
                 f"start afresh."
             )
+        saved, current = state.get("optimizer_class"), type(self.optimizer).__name__
+        if saved is not None and saved != current:
+            raise ValueError(
+                f"`checkpoint` {str(self.path)!r} was written by a run with the optimiser {saved}; "
+                f"this run uses {current}: resume with the run's own `optimizer`, or delete the "
+                "checkpoint to start afresh."
+            )
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         for name, thing in self.stateful.items():
@@ -209,6 +216,7 @@ class Loop:
                 "step": step,
                 "model": self.model.state_dict(),
                 "optimizer": self.optimizer.state_dict(),
+                "optimizer_class": type(self.optimizer).__name__,
                 **{name: thing.state_dict() for name, thing in self.stateful.items()},
                 "streams": [s for s, _ in streams],
                 "rngs": [r for _, r in streams],

@@ -140,3 +140,10 @@ def test_a_resumed_run_continues_the_schedule(tmp_path):
     with seeded(99):  # a fresh process starts from other weights; the checkpoint has the run's
         resumed = fit(make_model(), train, **options, **OPTIONS, **checkpoint).losses
     torch.testing.assert_close(resumed, reference)
+
+
+def test_a_checkpoint_of_another_optimizer_is_refused_by_name(tmp_path):
+    options = {"steps": 4, "batch_size": 8, "progress": False, "checkpoint": tmp_path / "run.pt"}
+    fit(make_model(), sinusoids(), optimizer="adam", **options)
+    with pytest.raises(ValueError, match=r"the optimiser Adam; this run uses SGD"):
+        fit(make_model(), sinusoids(), optimizer="sgd", **{**options, "steps": 8})
