@@ -24,7 +24,7 @@ import zipfile
 
 from ..i18n import N_
 from ..i18n import translate as _
-from .folder import CourseError
+from .folder import STUBS, CourseError
 from .manifest import MANIFEST, find_release, read_manifest
 from .variants import check_student, student_id_warning
 
@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 NEAR_LIMIT = 0.5  # a cell taking more than this share of its limit gets a warning
-ANSWER_STUB = ("YOUR ANSWER HERE", "여기에 답을 쓰세요.")
+ANSWER_STUB = tuple(stubs["answer"] for stubs in STUBS.values())
 
 
 def upload_name(assignment: str, student: str) -> str:

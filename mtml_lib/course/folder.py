@@ -28,6 +28,7 @@ __all__ = [
     "assignments",
     "cell_timeout",
     "check_assignment",
+    "code_stub",
     "course_language",
     "edition_course",
     "find_course",
@@ -36,6 +37,17 @@ __all__ = [
 
 EDITION_FILE = "edition.json"
 CONFIG_FILE = "nbgrader_config.py"
+# What a release puts where a solution was, in each edition's language: the comment above the
+# code stub, and a written answer's placeholder.
+STUBS = {
+    "en": {"code": "YOUR CODE HERE", "answer": "YOUR ANSWER HERE"},
+    "ko": {"code": "여기에 코드를 쓰세요", "answer": "여기에 답을 쓰세요."},
+}
+
+
+def code_stub(language: str) -> dict[str, str]:
+    """nbgrader's ``ClearSolutions.code_stub`` of ``language``'s edition."""
+    return {"python": f"# {STUBS[check_language(language)]['code']}\nraise NotImplementedError()"}
 
 
 class CourseError(RuntimeError):

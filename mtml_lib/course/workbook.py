@@ -24,7 +24,14 @@ from ..i18n import check_language
 from ..i18n.code import catalog
 from ..i18n.editions import select_edition
 from .check import locked_checksums
-from .folder import CourseError, assignments, cell_timeout, course_language, edition_course
+from .folder import (
+    CourseError,
+    assignments,
+    cell_timeout,
+    code_stub,
+    course_language,
+    edition_course,
+)
 from .manifest import MergeReport, content_hash, merge, release_id, stamp, write_manifest
 from .pipeline import release
 
@@ -80,7 +87,8 @@ def _student_notebook(source: pathlib.Path, language: str):
     notebook = nbformat.read(source, as_version=4)
     notebook = nbformat.from_dict(select_edition(notebook, language, code=code))
     resources = {"language": "python"}
-    notebook, resources = ClearSolutions(enforce_metadata=False).preprocess(notebook, resources)
+    stub = ClearSolutions(enforce_metadata=False, code_stub=code_stub(language))
+    notebook, resources = stub.preprocess(notebook, resources)
     notebook, resources = ClearOutput().preprocess(notebook, resources)
     for cell in notebook.cells:
         cell.metadata.pop("nbgrader", None)

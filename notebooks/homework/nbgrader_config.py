@@ -13,12 +13,11 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".*"]
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
 
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
 # The edition: a release holds the text of the course's language (edition.json beside this file;
 # none: English), with the translated twins of the source resolved and dropped. `mtml edition`
 # writes the course folder of another edition.
-from mtml_lib.course.folder import course_language  # noqa: E402
+from mtml_lib.course.folder import STUBS, code_stub, course_language  # noqa: E402
 from mtml_lib.course.nbgrader_edition import generate_preprocessors  # noqa: E402
 
 c.GenerateAssignment.preprocessors = generate_preprocessors()
@@ -26,8 +25,7 @@ c.SelectEdition.language = course_language(c.CourseDirectory.root)
 # the translations of the code cells' comments and test messages (hidden ones included: the
 # catalog stays in the course folder, with the graders)
 c.SelectEdition.locale_dir = os.path.join(c.CourseDirectory.root, "graders", "locale")
-# the written answers' placeholder in the edition's language (code stubs stay as they are: the
-# editions share their code)
-c.ClearSolutions.text_stub = {"en": "YOUR ANSWER HERE", "ko": "여기에 답을 쓰세요."}[
-    c.SelectEdition.language
-]
+# what stands where a solution was, in the edition's language: the code stub's comment and the
+# written answers' placeholder
+c.ClearSolutions.code_stub = code_stub(c.SelectEdition.language)
+c.ClearSolutions.text_stub = STUBS[c.SelectEdition.language]["answer"]

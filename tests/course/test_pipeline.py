@@ -22,6 +22,7 @@ from testkit.homework import COPIED_4, COPIED_6, PIXEL_MEMORY, STUDENT_ID_TAG, c
 
 from mtml_lib import course as homework
 from mtml_lib.course import folder as course_folder
+from mtml_lib.course.folder import STUBS
 from mtml_lib.i18n.code import catalog, translated
 
 pytestmark = pytest.mark.slow
@@ -599,6 +600,11 @@ def course_ko(tmp_path_factory):
 @pytest.mark.parametrize("assignment", [HW1, HW2])
 def test_the_korean_release_is_the_english_one_in_korean(course, course_ko, assignment):
     korean_code = catalog(course_ko / "graders" / "locale", "homework", "ko")
+    # the stub's comment, in each edition's language, stands where a solution was: translated
+    # alone (the source's comment above a solution is a block of its own, translated before the
+    # solution gives way to the stub)
+    english_stub, korean_stub = (f"# {STUBS[language]['code']}" for language in ("en", "ko"))
+    placeholder = "__stub__ = 0"
     english, korean = (
         nbformat.read(c / "release" / assignment / f"{assignment}.ipynb", as_version=4)
         for c in (course, course_ko)
@@ -613,7 +619,9 @@ def test_the_korean_release_is_the_english_one_in_korean(course, course_ko, assi
             assert HANGUL.search(ko.source) and not HANGUL.search(en.source)
         else:  # the same code: its comments and shown strings from the homework's catalog
             english_code = en.source.replace('LANGUAGE = "en"', 'LANGUAGE = "ko"')
-            assert ko.source == translated(english_code, korean_code)
+            english_code = english_code.replace(english_stub, placeholder)
+            expected = translated(english_code, korean_code).replace(placeholder, korean_stub)
+            assert ko.source == expected
     text = (course_ko / "release" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8")
     assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
     assert "파트 1: 보이는 테스트 통과" in text  # a visible test's message, as a student reads it
@@ -650,5 +658,10 @@ def test_the_korean_student_workbook(tmp_path):
         prose = [c.source for c in notebook.cells if c.cell_type == "markdown"]
         assert sum(bool(HANGUL.search(p)) for p in prose) >= 0.9 * len(prose)
         assert 'LANGUAGE = "ko"' in notebook.cells[1].source
+        code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+        # an exercise's stub says where the student's code goes in Korean
+        assert "# 여기에 코드를 쓰세요" in code
+        assert "YOUR CODE HERE" not in code
     release = out / "homework" / HW2 / f"{HW2}.ipynb"
-    assert "블랙박스 메타러닝" in release.read_text(encoding="utf-8")
+    assert "블랙박스 메타 학습" in release.read_text(encoding="utf-8")
+    assert "# 여기에 코드를 쓰세요" in release.read_text(encoding="utf-8")
