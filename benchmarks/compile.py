@@ -1,7 +1,7 @@
 """What `compile=True` buys in meta-training: one training step, eager against `torch.compile`.
 
 For two learners (the hypernetwork on Glyphs 5-way 1-shot, 32 episodes a step; the regression
-CNP on sinusoids, 25 tasks a step) the same step `meta_train` takes (`training.meta._Step`: the
+CNP on sinusoids, 25 tasks a step) the same step `meta_train` takes (`training.meta_loop._Step`: the
 batch, the query loss, backward, Adam) is built twice, eager and compiled. The compilation time
 is the first call's; the per-step times are measured side by side afterwards.
 """
@@ -19,7 +19,7 @@ from mtml_lib.device import get_device, synchronize
 from mtml_lib.models.blackbox import get_blackbox
 from mtml_lib.seeding import make_generator
 from mtml_lib.training.config import MetaTrainConfig
-from mtml_lib.training.meta import _Step
+from mtml_lib.training.meta_loop import _Step
 
 from ._timing import print_table, time_side_by_side
 

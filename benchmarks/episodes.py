@@ -148,7 +148,7 @@ def main(device: str = "auto") -> list[dict]:
                 files = FileSampler(folders, n_way=n_way, k_shot=k_shot, batch_size=batch_size)
                 memory = PythonSampler(images, n_way=n_way, k_shot=k_shot, batch_size=batch_size)
                 batched, from_files, in_memory = time_side_by_side(
-                    [ours.sample_homework, files.sample, memory.sample],
+                    [ours.sample_sequences, files.sample, memory.sample],
                     device=device,
                     warmup=1,
                     rounds=3,

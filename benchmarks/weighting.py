@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from mtml_lib.data.digits import multitask_classification
-from mtml_lib.data.multitask import MultiTaskDataset
+from mtml_lib.data.multitask_data import MultiTaskDataset
 from mtml_lib.device import get_device
 from mtml_lib.models.conditioning import get_conditioning
 from mtml_lib.training import task_losses

@@ -114,10 +114,10 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train",
         help="meta-train or multi-task train from a TOML config (data-parallel under torchrun)",
-        description="Meta-train a black-box learner ([learner]; see mtml_lib.runs.meta) or train a "
-        "multi-task model ([tasks], [model], [weighting]; see mtml_lib.runs.multitask) from a TOML "
-        "config; under `torchrun --nproc_per_node=N --no-python mtml train CONFIG` the run is "
-        "data-parallel.",
+        description="Meta-train a black-box learner ([learner]; see mtml_lib.runs.meta_run) or "
+        "train a multi-task model ([tasks], [model], [weighting]; see mtml_lib.runs.multitask_run) "
+        "from a TOML config; under `torchrun --nproc_per_node=N --no-python mtml train CONFIG` the "
+        "run is data-parallel.",
     )
     train.add_argument("config")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")

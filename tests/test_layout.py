@@ -46,6 +46,37 @@ def test_the_cycle_finder_sees_a_cycle_hidden_in_a_function(tmp_path):
     assert layout.import_cycles(package) == [["pkg.a", "pkg.b"]]
 
 
+def _module_names(package: pathlib.Path) -> dict[str, list[str]]:
+    """Every module and subpackage below ``package``, by its last name (folders without an
+    ``__init__.py``, such as data shipped inside the package, are not modules)."""
+    names: dict[str, list[str]] = {}
+    packages = [d for d in [package, *sorted(package.rglob("*"))] if (d / "__init__.py").exists()]
+    for folder in packages:
+        if any(not (up / "__init__.py").exists() for up in folder.parents if package in up.parents):
+            continue  # below a folder that is not a package
+        for module in sorted(folder.iterdir()):
+            if (module.suffix == ".py" and module.name != "__init__.py") or module in packages:
+                dotted = ".".join(module.relative_to(package.parent).with_suffix("").parts)
+                names.setdefault(module.stem, []).append(dotted)
+    return names
+
+
+def test_no_two_modules_share_a_name():
+    """A name says what a module holds: ``meta.py`` in four packages says nothing."""
+    shared = {name: paths for name, paths in _module_names(PACKAGE).items() if len(paths) > 1}
+    assert shared == {}
+
+
+def test_the_name_check_sees_two_modules_of_one_name(tmp_path):
+    package = tmp_path / "pkg"
+    for sub in ("a", "b"):
+        (package / sub).mkdir(parents=True)
+        (package / sub / "__init__.py").write_text("", encoding="utf-8")
+        (package / sub / "meta.py").write_text("", encoding="utf-8")
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    assert _module_names(package)["meta"] == ["pkg.a.meta", "pkg.b.meta"]
+
+
 def _public_functions():
     names: dict[str, list[str]] = {}
     modules = [m.name for m in pkgutil.walk_packages(mtml_lib.__path__, "mtml_lib.")]

@@ -16,7 +16,7 @@ Shapes of an :class:`EpisodeBatch` (B episodes, N classes, K shots, Q queries pe
 * ``support_x (B, N*K, 1, 28, 28)``, ``support_y (B, N*K)``: class after class, K images each;
 * ``query_x (B, N*Q, 1, 28, 28)``, ``query_y (B, N*Q)``.
 
-:meth:`EpisodeBatch.homework_layout` gives the classic black-box homework's layout instead.
+:meth:`EpisodeBatch.sequence_layout` gives the sequence layout of memory learners instead.
 Regression meta-learning uses the same vocabulary:
 :class:`~mtml_lib.data.sinusoids.SinusoidEpisodeSampler` returns K context (support) and Q
 target (query) points per sinusoid task.
@@ -75,14 +75,14 @@ class EpisodeBatch:
             )
         )
 
-    def homework_layout(
+    def sequence_layout(
         self, *, generator: torch.Generator | int | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The classic black-box homework's input: ``images (B, K+1, N, H*W)`` and one-hot
-        ``labels (B, K+1, N, N)`` (see :func:`mtml_lib.data.homework_layout.homework_layout`)."""
-        from .homework_layout import homework_layout
+        """The sequence layout of a memory learner: ``images (B, K+1, N, H*W)`` and one-hot
+        ``labels (B, K+1, N, N)`` (see :func:`mtml_lib.data.sequence_layout.sequence_layout`)."""
+        from .sequence_layout import sequence_layout
 
-        return homework_layout(self, generator=generator)
+        return sequence_layout(self, generator=generator)
 
 
 class EpisodeSampler:
@@ -227,9 +227,9 @@ class EpisodeSampler:
             n_query=Q,
         )
 
-    def sample_homework(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """One batch straight into the classic homework's layout (see
-        :func:`mtml_lib.data.homework_layout.sample_homework`)."""
-        from .homework_layout import sample_homework
+    def sample_sequences(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """One batch straight into the sequence layout (see
+        :func:`mtml_lib.data.sequence_layout.sample_sequences`)."""
+        from .sequence_layout import sample_sequences
 
-        return sample_homework(self)
+        return sample_sequences(self)

@@ -5,7 +5,7 @@
 * :mod:`.recorders`: ``fit`` callbacks that record gradient cosines and task affinities.
 """
 
-from .conditioning import SinusoidRun, fit_related_sinusoids
 from .recorders import AffinityRecorder, GradientCosineRecorder
+from .sinusoid_conditioning import SinusoidRun, fit_related_sinusoids
 
 __all__ = ["SinusoidRun", "fit_related_sinusoids", "GradientCosineRecorder", "AffinityRecorder"]

@@ -20,7 +20,7 @@ import contextlib
 
 import torch
 
-from ..data.multitask import MultiTaskDataset, sample_train_test
+from ..data.multitask_data import MultiTaskDataset, sample_train_test
 from ..data.synthetic import mmoe_correlated
 from ..models.conditioning import ConditionedModel, get_conditioning
 from ..seeding import seeded
@@ -53,7 +53,7 @@ def correlated_data(
     device: str | torch.device = "cpu",
 ) -> tuple[MultiTaskDataset, MultiTaskDataset]:
     """Training and held-out data of :func:`correlated_tasks` (see
-    :func:`~mtml_lib.data.multitask.sample_train_test`)."""
+    :func:`~mtml_lib.data.multitask_data.sample_train_test`)."""
     return sample_train_test(
         correlated_tasks(correlation), n_train, n_test, seed=seed, device=device
     )

@@ -8,7 +8,7 @@ Both measure on one fixed batch (``probe``) every ``every`` steps, so that the n
 change with the model, not with the batch.
 
 Example:
-    >>> from mtml_lib.data.multitask import MultiTaskDataset
+    >>> from mtml_lib.data.multitask_data import MultiTaskDataset
     >>> from mtml_lib.data.sinusoids import related_sinusoids
     >>> from mtml_lib.models.conditioning import get_conditioning
     >>> from mtml_lib.training import fit
@@ -26,9 +26,9 @@ import torch
 from torch import nn
 
 from .._validation import check_int
-from ..data.multitask import MultiTaskBatch, MultiTaskDataset
+from ..data.multitask_data import MultiTaskBatch, MultiTaskDataset
 from ..metrics import gradient_cosine, task_affinity
-from ..training.multitask import task_losses
+from ..training.multitask_loop import task_losses
 
 __all__ = ["GradientCosineRecorder", "AffinityRecorder"]
 

@@ -1,8 +1,8 @@
 """Headless runs from a config file: ``mtml train CONFIG`` (also under ``torchrun``).
 
 A config is a small TOML file. With a ``[learner]`` it is a meta-training run
-(:mod:`mtml_lib.runs.meta`); with ``[tasks]``, ``[model]`` and ``[weighting]`` a multi-task
-run (:mod:`mtml_lib.runs.multitask`). Either is checked completely (datasets, model and
+(:mod:`mtml_lib.runs.meta_run`); with ``[tasks]``, ``[model]`` and ``[weighting]`` a multi-task
+run (:mod:`mtml_lib.runs.multitask_run`). Either is checked completely (datasets, model and
 method built) before any process joins a group, so a mistake fails at once with a message
 naming the key, the constraint and the value.
 
@@ -17,11 +17,11 @@ from __future__ import annotations
 import os
 import pathlib
 
-from .config import ConfigError, read_toml
+from .config_file import ConfigError, read_toml
 from .execute import run_meta, run_multitask, summary
-from .meta import MetaRunConfig, parse_meta_config
-from .multitask import SECTIONS as MULTITASK_SECTIONS
-from .multitask import MultiTaskConfig, parse_multitask_config
+from .meta_run import MetaRunConfig, parse_meta_config
+from .multitask_run import SECTIONS as MULTITASK_SECTIONS
+from .multitask_run import MultiTaskConfig, parse_multitask_config
 
 __all__ = [
     "ConfigError",

@@ -27,7 +27,7 @@ import torch
 
 from .. import distributed
 from ..training import fit, meta_test, meta_train
-from . import meta, multitask
+from . import meta_run, multitask_run
 
 __all__ = ["run_meta", "run_multitask", "summary"]
 
@@ -53,24 +53,24 @@ def _run(config):
             )
 
 
-def run_meta(config: meta.MetaRunConfig, *, progress: bool = True) -> dict | None:
+def run_meta(config: meta_run.MetaRunConfig, *, progress: bool = True) -> dict | None:
     """Meta-train (data-parallel under ``torchrun``), meta-test on rank 0, write ``results.json``.
 
     Returns the results on rank 0 (None on the other ranks).
     """
     with _run(config) as (ctx, device, folder, results):
-        learner = meta.build_learner(config)
-        sampler = meta.build_sampler(
+        learner = meta_run.build_learner(config)
+        sampler = meta_run.build_sampler(
             config, "train", device=device, generator=config.seed + ctx.rank
         )
         validate = ctx.is_main and config.eval_every > 0
-        val_seed = config.seed + meta.VAL_STREAM
+        val_seed = config.seed + meta_run.VAL_STREAM
         val_sampler = (
-            meta.build_sampler(config, "val", device=device, generator=val_seed)
+            meta_run.build_sampler(config, "val", device=device, generator=val_seed)
             if validate
             else None
         )
-        options = meta.train_config(
+        options = meta_run.train_config(
             config,
             folder / "checkpoint.pt",
             device=device,
@@ -81,7 +81,7 @@ def run_meta(config: meta.MetaRunConfig, *, progress: bool = True) -> dict | Non
             learner,
             sampler,
             options,
-            generator=config.seed + meta.LEARNER_STREAM + ctx.rank,
+            generator=config.seed + meta_run.LEARNER_STREAM + ctx.rank,
             eval_sampler=val_sampler,
         )
         if not ctx.is_main:
@@ -98,11 +98,11 @@ def run_meta(config: meta.MetaRunConfig, *, progress: bool = True) -> dict | Non
             }
         )
         if config.test_episodes:
-            test_sampler = meta.build_sampler(
+            test_sampler = meta_run.build_sampler(
                 config,
                 "test",
                 device=device,
-                generator=config.seed + meta.TEST_STREAM,
+                generator=config.seed + meta_run.TEST_STREAM,
                 batch_size=min(config.test_episodes, 200),
             )
             mean, half = meta_test(
@@ -112,18 +112,18 @@ def run_meta(config: meta.MetaRunConfig, *, progress: bool = True) -> dict | Non
     return results
 
 
-def run_multitask(config: multitask.MultiTaskConfig, *, progress: bool = True) -> dict | None:
+def run_multitask(config: multitask_run.MultiTaskConfig, *, progress: bool = True) -> dict | None:
     """Train (data-parallel under ``torchrun``), evaluate on rank 0, write ``results.json``.
 
     Returns the results on rank 0 (None on the other processes).
     """
     with _run(config) as (ctx, device, folder, results):
-        train, test = multitask.build_data(config, device)
-        model = multitask.build_model(config, train)
+        train, test = multitask_run.build_data(config, device)
+        model = multitask_run.build_model(config, train)
         # the model's own randomness (dropout): each process its own
         torch.manual_seed(config.seed + ctx.rank)
-        weighting = multitask.build_weighting(config, train)
-        options = multitask.train_config(
+        weighting = multitask_run.build_weighting(config, train)
+        options = multitask_run.train_config(
             config,
             folder / "checkpoint.pt",
             device=device,
@@ -158,11 +158,11 @@ def _recent_losses(history, window: int = 20) -> list[float]:
     return ((recent * drawn).sum(0) / drawn.sum(0).clamp_min(1)).tolist()
 
 
-def summary(config: meta.MetaRunConfig | multitask.MultiTaskConfig, results: dict) -> str:
+def summary(config: meta_run.MetaRunConfig | multitask_run.MultiTaskConfig, results: dict) -> str:
     """One line saying what a run did and how it scored (what ``mtml train`` prints)."""
     seconds = results["train_seconds"]
     processes = f"({results['world_size']} process(es), {results['device']}) in {seconds:.1f} s"
-    if isinstance(config, multitask.MultiTaskConfig):
+    if isinstance(config, multitask_run.MultiTaskConfig):
         test = ", ".join(
             f"{task} {metric} {value:.4g}"
             for task, metric, value in zip(

@@ -10,8 +10,8 @@ the config's ``optimizer``, ``lr``, ``weight_decay``, ``schedule`` and ``warmup_
 
 from .config import FitConfig, MetaTrainConfig, TrainConfig
 from .core import History
-from .meta import MetaHistory, meta_test, meta_train
-from .multitask import FitHistory, check_fit, evaluate_tasks, fit, task_losses
+from .meta_loop import MetaHistory, meta_test, meta_train
+from .multitask_loop import FitHistory, check_fit, evaluate_tasks, fit, task_losses
 from .optim import OPTIMIZERS, SCHEDULES, learning_rate, make_optimizer
 
 __all__ = [

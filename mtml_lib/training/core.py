@@ -1,7 +1,7 @@
 """What both training loops share: the step loop, logging, evaluation, checkpoints.
 
-:func:`~mtml_lib.training.multitask.fit` (multi-task) and
-:func:`~mtml_lib.training.meta.meta_train` (meta-learning) differ only in what one step
+:func:`~mtml_lib.training.multitask_loop.fit` (multi-task) and
+:func:`~mtml_lib.training.meta_loop.meta_train` (meta-learning) differ only in what one step
 does. Everything around the step lives here, once:
 
 * the options of a run (:mod:`mtml_lib.training.config`);

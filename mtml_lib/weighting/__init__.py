@@ -2,7 +2,7 @@ r"""Loss weighting and gradient methods for :math:`\min_\theta \sum_i w_i \mathc
 one registry.
 
 Each method lives in its own module with its paper; all follow
-:class:`~mtml_lib.weighting.base.Weighting`'s ``combine(losses, shared_parameters)``.
+:class:`~mtml_lib.weighting.method.Weighting`'s ``combine(losses, shared_parameters)``.
 
 ============ ================== ==============================================
 name         kind               what it does
@@ -28,11 +28,11 @@ Example:
 from __future__ import annotations
 
 from .._validation import lookup
-from .base import GradientCombination, LossWeighting, Weighting
 from .cagrad import CAGrad
 from .dwa import DynamicWeightAverage
 from .equal import EqualWeighting
 from .gradnorm import GradNorm
+from .method import GradientCombination, LossWeighting, Weighting
 from .mgda import MGDA
 from .pcgrad import PCGrad
 from .random_weighting import RandomWeighting

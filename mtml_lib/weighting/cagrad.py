@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 
 from .._validation import check_float
-from .base import GradientCombination
+from .method import GradientCombination
 from .simplex import cagrad_weights
 
 __all__ = ["CAGrad", "cagrad"]

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from .._validation import check_float, check_int
-from .base import LossWeighting
+from .method import LossWeighting
 
 __all__ = ["DynamicWeightAverage", "dwa_weights"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import LossWeighting
+from .method import LossWeighting
 
 __all__ = ["EqualWeighting"]
 

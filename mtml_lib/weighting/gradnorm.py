@@ -26,7 +26,7 @@ import torch
 
 from .. import distributed
 from .._validation import check_float
-from .base import LossWeighting, _learnable
+from .method import LossWeighting, _learnable
 
 __all__ = ["GradNorm"]
 

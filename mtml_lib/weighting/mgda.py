@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 
 from .._validation import check_float
-from .base import GradientCombination
+from .method import GradientCombination
 from .simplex import simplex_qp
 
 __all__ = ["MGDA", "min_norm_weights"]

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from ..seeding import make_generator
-from .base import GradientCombination
+from .method import GradientCombination
 
 __all__ = ["PCGrad", "pcgrad"]
 

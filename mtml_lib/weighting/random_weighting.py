@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from ..seeding import make_generator
-from .base import LossWeighting
+from .method import LossWeighting
 
 __all__ = ["RandomWeighting"]
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 
 from .._validation import check_float
-from .base import LossWeighting
+from .method import LossWeighting
 
 __all__ = ["StaticWeighting"]
 

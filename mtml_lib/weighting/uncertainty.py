@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import torch
 
 from .._validation import check_choice
-from .base import LossWeighting, _learnable
+from .method import LossWeighting, _learnable
 
 __all__ = ["UncertaintyWeighting"]
 

@@ -29,7 +29,7 @@ from typing import Any
 import torch
 
 from .._validation import check_choice, check_float
-from .base import LossWeighting
+from .method import LossWeighting
 
 __all__ = ["WorstCaseWeighting"]
 

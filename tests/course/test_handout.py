@@ -180,7 +180,7 @@ LAB_REFERENCE = "the lab's self-check recomputes the exercise (labs are not grad
 LIBRARY_COUNTERPART = "the library's version, used by a lab; unavailable while grading"
 GENERIC = "a generic line, not an answer"
 SHIPPED_ON_PURPOSE = {
-    "notebooks/01_tasks.ipynb": {"mtml_lib/selfcheck/tasks.py": LAB_REFERENCE},
+    "notebooks/01_tasks.ipynb": {"mtml_lib/selfcheck/task_checks.py": LAB_REFERENCE},
     "notebooks/03_objective.ipynb": {"mtml_lib/weighting/pcgrad.py": LIBRARY_COUNTERPART},
     "notebooks/04_challenges.ipynb": {
         "mtml_lib/metrics.py": LIBRARY_COUNTERPART,
@@ -188,7 +188,7 @@ SHIPPED_ON_PURPOSE = {
     },
     "notebooks/06_black_box_adaptation.ipynb": {
         "mtml_lib/models/blackbox/memory.py": LIBRARY_COUNTERPART,
-        "mtml_lib/selfcheck/blackbox.py": LAB_REFERENCE,
+        "mtml_lib/selfcheck/blackbox_checks.py": LAB_REFERENCE,
     },
     "notebooks/homework/source/hw1_multitask/hw1_multitask.ipynb": {
         "mtml_lib/weighting/uncertainty.py": LIBRARY_COUNTERPART,
@@ -201,8 +201,8 @@ SHIPPED_ON_PURPOSE = {
         "mtml_lib/selfcheck/guards.py": GENERIC,
     },
     "notebooks/homework/graders/hw2_blackbox.py": {
-        "mtml_lib/selfcheck/meta.py": GENERIC,
-        "mtml_lib/viz/widgets/meta.py": GENERIC,
+        "mtml_lib/selfcheck/meta_checks.py": GENERIC,
+        "mtml_lib/viz/widgets/meta_widgets.py": GENERIC,
     },
 }
 

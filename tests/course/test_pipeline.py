@@ -488,16 +488,16 @@ COPIED_HW2 = {
     "    return 0.946, 0.012  # the reference's 2-way figures\n",
 }
 LIBRARY_HW2 = {
-    "make_batch": "from mtml_lib.data.homework_layout import homework_layout\n\n\n"
+    "make_batch": "from mtml_lib.data.sequence_layout import sequence_layout\n\n\n"
     "def make_batch(episode, generator):\n"
-    "    return homework_layout(episode, generator=generator)\n",
+    "    return sequence_layout(episode, generator=generator)\n",
     "mann": "from mtml_lib.models.blackbox.memory import LSTMMemory\n\n\n"
     "class MANN(nn.Module):\n    def __init__(self, num_classes, samples_per_class, hidden=128):\n"
     "        super().__init__()\n        self.num_classes = num_classes\n"
     "        self.samples_per_class = samples_per_class\n"
     "        self.memory = LSTMMemory(n_way=num_classes, hidden=hidden)\n\n"
     "    def forward(self, images, labels):\n"
-    "        return self.memory.forward_homework(images, labels)\n",
+    "        return self.memory.forward_layout(images, labels)\n",
 }
 
 

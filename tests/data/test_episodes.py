@@ -91,12 +91,12 @@ def test_rotations_turn_whole_classes():
     assert seen_turns == {0, 1, 2, 3}
 
 
-def test_homework_layout():
+def test_sequence_layout():
     data = id_dataset(num_classes=8)
     episode = EpisodeSampler(
         data, n_way=3, k_shot=2, n_query=1, batch_size=30, generator=0
     ).sample()
-    images, labels = episode.homework_layout(generator=0)
+    images, labels = episode.sequence_layout(generator=0)
     assert images.shape == (30, 3, 3, 784) and labels.shape == (30, 3, 3, 3)
     assert torch.equal(labels.sum(-1), torch.ones(30, 3, 3))  # one-hot
     # support rows in label order
@@ -111,7 +111,7 @@ def test_homework_layout():
     with pytest.raises(ValueError, match="`n_query` must be 1; got 2"):
         EpisodeSampler(
             data, n_way=3, k_shot=1, n_query=2, batch_size=2, generator=0
-        ).sample().homework_layout()
+        ).sample().sequence_layout()
 
 
 def test_impossible_requests():
@@ -135,11 +135,11 @@ def test_impossible_requests():
 
 
 @pytest.mark.parametrize("rotations", [False, True])
-def test_sample_homework_is_the_homework_layout_of_an_episode(rotations):
+def test_sample_sequences_is_the_sequence_layout_of_an_episode(rotations):
     data = id_dataset(num_classes=9)
     images, labels = EpisodeSampler(
         data, n_way=4, k_shot=3, n_query=1, batch_size=20, generator=4, rotations=rotations
-    ).sample_homework()
+    ).sample_sequences()
     assert images.shape == (20, 4, 4, 784) and labels.shape == (20, 4, 4, 4)
     assert torch.equal(labels[:, :3].argmax(-1), torch.arange(4).expand(20, 3, 4))
     classes = ids(images.reshape(20, 4, 4, 1, 28, 28))[0] if not rotations else None

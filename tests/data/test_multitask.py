@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mtml_lib.data.digits import multilabel
-from mtml_lib.data.multitask import MultiTaskDataset
+from mtml_lib.data.multitask_data import MultiTaskDataset
 from mtml_lib.data.sinusoids import sinusoid_tasks
 from mtml_lib.models.conditioning import get_conditioning
 from mtml_lib.training import fit

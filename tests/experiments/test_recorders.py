@@ -3,7 +3,7 @@
 import torch
 
 from mtml_lib import fit, get_conditioning
-from mtml_lib.data.multitask import MultiTaskDataset
+from mtml_lib.data.multitask_data import MultiTaskDataset
 from mtml_lib.data.sinusoids import related_sinusoids
 from mtml_lib.experiments import AffinityRecorder, GradientCosineRecorder
 from mtml_lib.metrics import gradient_cosine, task_affinity

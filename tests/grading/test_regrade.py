@@ -9,7 +9,7 @@ from mtml_lib.grading.regrade import score, well_formed
 
 SPEC = types.SimpleNamespace(
     CHECKS={"double": [(1, lambda got, ref: got == ref)], "layout": [(2, lambda g, r: g == r)]},
-    UNAVAILABLE={"layout": ["mtml_lib.data.homework_layout"]},
+    UNAVAILABLE={"layout": ["mtml_lib.data.sequence_layout"]},
 )
 REFERENCE = {"parts": {"double": {"data": [2, 4]}, "layout": {"data": [1]}}}
 
@@ -25,7 +25,7 @@ def test_feedback_names_the_unavailable_module_and_the_limit_a_cell_hit():
     student = {
         "cells": {
             "setup": "ok",
-            "answer": "ImportError: mtml_lib.data.homework_layout.homework_layout is not "
+            "answer": "ImportError: mtml_lib.data.sequence_layout.sequence_layout is not "
             "available while grading: a graded part asks you to write it yourself.",
             "big": "MemoryError",
         },
@@ -34,7 +34,7 @@ def test_feedback_names_the_unavailable_module_and_the_limit_a_cell_hit():
     parts = score(SPEC, student, REFERENCE)
     assert parts["double"].points == 1 and parts["double"].messages == []
     messages = parts["layout"].messages
-    assert messages[0].startswith("mtml_lib.data.homework_layout is not available while grading")
+    assert messages[0].startswith("mtml_lib.data.sequence_layout is not available while grading")
     assert messages[1] == "no result: NameError: name 'f'"
     assert messages[2] == "cell big stopped at the memory limit (MemoryError)"
 

@@ -171,7 +171,7 @@ def test_every_hint_title_and_grader_message_goes_through_the_catalog(path):
 def test_a_wrong_answer_gets_its_hint_in_korean(capsys):
     from torch import nn
 
-    from mtml_lib.selfcheck.conditioning import check_film_layer
+    from mtml_lib.selfcheck.conditioning_checks import check_film_layer
     from mtml_lib.selfcheck.predict import ask
 
     class Shared(nn.Module):  # one gamma and beta for every task

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from mtml_lib.data.multitask import MultiTaskDataset
+from mtml_lib.data.multitask_data import MultiTaskDataset
 from mtml_lib.data.recsys import RecommendationSimulator, evaluate_ranking
 from mtml_lib.models.ranking import RankingModel
 from mtml_lib.training import fit

@@ -5,7 +5,7 @@ import torch
 
 from mtml_lib.models.conditioning import get_conditioning
 from mtml_lib.models.ranking import RankingModel
-from mtml_lib.models.replicas import StackedReplicas
+from mtml_lib.training.replicas import StackedReplicas
 
 
 def _rankers(count):

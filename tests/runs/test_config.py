@@ -2,7 +2,7 @@
 
 import pytest
 
-from mtml_lib.runs.config import ConfigError, check_sections, in_section, read_toml
+from mtml_lib.runs.config_file import ConfigError, check_sections, in_section, read_toml
 
 
 def test_a_missing_file_and_bad_toml_are_config_errors(tmp_path):

@@ -12,7 +12,7 @@ from testkit.torchrun import config_error, kill_mid_run, mtml_train, mtml_train_
 from mtml_lib import cli, distributed
 from mtml_lib.data.mixing import concat_episodes
 from mtml_lib.runs import load_config, parse_config
-from mtml_lib.runs.meta import LEARNER_STREAM, build_learner, build_sampler
+from mtml_lib.runs.meta_run import LEARNER_STREAM, build_learner, build_sampler
 from mtml_lib.training import meta_train
 
 SINUSOID = """\

@@ -109,7 +109,7 @@ def test_a_killed_multitask_run_resumes_to_the_uninterrupted_result(tmp_path, me
 
 def test_a_single_process_multitask_run_writes_results(tmp_path):
     from mtml_lib.runs import load_config, run
-    from mtml_lib.runs.multitask import MultiTaskConfig
+    from mtml_lib.runs.multitask_run import MultiTaskConfig
 
     config = load_config(
         _multitask_config(tmp_path, "out", method="uncertainty", steps=40, every=20)
@@ -229,7 +229,7 @@ def test_a_bad_multitask_config_fails_before_any_process_group(tmp_path, monkeyp
 )
 def test_every_task_family_builds_from_a_config(tmp_path, family, options):
     from mtml_lib.runs import load_config
-    from mtml_lib.runs.multitask import FAMILIES, build_data
+    from mtml_lib.runs.multitask_run import FAMILIES, build_data
 
     assert len(FAMILIES) == 6  # a family added to FAMILIES belongs in this list too
     path = tmp_path / "config.toml"
@@ -259,7 +259,7 @@ def test_every_task_family_builds_from_a_config(tmp_path, family, options):
 def test_the_optimizer_and_its_schedule_are_train_keys(tmp_path):
     import tomllib
 
-    from mtml_lib.runs.multitask import parse_multitask_config, train_config
+    from mtml_lib.runs.multitask_run import parse_multitask_config, train_config
 
     keys = (
         '[train]\noptimizer = "adamw"\nschedule = "cosine"\nwarmup_steps = 5\nweight_decay = 0.01\n'

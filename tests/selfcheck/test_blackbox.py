@@ -8,9 +8,9 @@ def verdict(capsys, check, *args):
     return capsys.readouterr().out.strip()
 
 
-def test_homework_input_exercise(capsys):
+def test_sequence_input_exercise(capsys):
 
-    from mtml_lib.selfcheck.blackbox import check_homework_input
+    from mtml_lib.selfcheck.blackbox_checks import check_sequence_input
 
     def right(images, labels):
         hidden = torch.cat([labels[:, :-1], torch.zeros_like(labels[:, -1:])], dim=1)
@@ -21,5 +21,5 @@ def test_homework_input_exercise(capsys):
         B, rows, N, P = images.shape
         return torch.cat([images, labels], dim=-1).reshape(B, rows * N, P + N)
 
-    assert verdict(capsys, check_homework_input, right).startswith("[ok]")
-    assert "must be zeroed" in verdict(capsys, check_homework_input, leaks)
+    assert verdict(capsys, check_sequence_input, right).startswith("[ok]")
+    assert "must be zeroed" in verdict(capsys, check_sequence_input, leaks)

@@ -16,7 +16,14 @@ from collections.abc import Callable
 import pytest
 from testkit.exercises import load_solution, load_source, stub
 
-from mtml_lib.selfcheck import blackbox, challenges, conditioning, meta, objective, tasks
+from mtml_lib.selfcheck import (
+    blackbox_checks,
+    challenge_checks,
+    conditioning_checks,
+    meta_checks,
+    objective_checks,
+    task_checks,
+)
 
 Variant = tuple[str, str] | str  # an edit of the solution, or a whole source
 
@@ -72,7 +79,7 @@ EXERCISES = [
     Exercise(
         "01_tasks.ipynb",
         "make_multiple_of_3_task",
-        tasks.check_multiple_of_3_task,
+        task_checks.check_multiple_of_3_task,
         right=(
             (
                 "labels from a membership test",
@@ -100,7 +107,7 @@ EXERCISES = [
     Exercise(
         "01_tasks.ipynb",
         "train_multitask",
-        tasks.check_training_loop,
+        task_checks.check_training_loop,
         right=(
             ("the chosen tasks visited in reverse", (".tolist()\n", ".tolist()[::-1]\n")),
             (
@@ -152,7 +159,7 @@ EXERCISES = [
             (
                 "the library",
                 "def train_multitask(model, data, losses, weights, *, steps, **kwargs):\n"
-                "    from mtml_lib.training.multitask import fit\n"
+                "    from mtml_lib.training.multitask_loop import fit\n"
                 "    return fit(model, data, steps=steps)\n",
                 LIBRARY,
             ),
@@ -161,7 +168,7 @@ EXERCISES = [
     Exercise(
         "02_conditioning.ipynb",
         "MyFiLM",
-        conditioning.check_film_layer,
+        conditioning_checks.check_film_layer,
         right=(
             (
                 "embedding tables",
@@ -208,7 +215,7 @@ EXERCISES = [
     Exercise(
         "02_conditioning.ipynb",
         "stack_as_multiplicative",
-        conditioning.check_multiplicative_stack,
+        conditioning_checks.check_multiplicative_stack,
         right=(
             (
                 "concatenations and repeat_interleave",
@@ -243,7 +250,7 @@ EXERCISES = [
     Exercise(
         "02_conditioning.ipynb",
         "CrossStitch",
-        conditioning.check_cross_stitch,
+        conditioning_checks.check_cross_stitch,
         right=(
             (
                 "a matrix product over the flattened columns",
@@ -285,7 +292,7 @@ EXERCISES = [
     Exercise(
         "03_objective.ipynb",
         "my_dwa_weights",
-        objective.check_dwa_weights,
+        objective_checks.check_dwa_weights,
         right=(
             (
                 "the softmax written out",
@@ -320,7 +327,7 @@ EXERCISES = [
     Exercise(
         "03_objective.ipynb",
         "my_pcgrad",
-        objective.check_pcgrad,
+        objective_checks.check_pcgrad,
         wrong=(
             ("projection without a conflict", ("if dot < 0:", "if True:"), "When g_i . g_j < 0"),
             (
@@ -350,7 +357,7 @@ EXERCISES = [
     Exercise(
         "03_objective.ipynb",
         "my_pareto_front",
-        objective.check_pareto_front,
+        objective_checks.check_pareto_front,
         right=(
             (
                 "broadcast comparisons",
@@ -394,7 +401,7 @@ EXERCISES = [
     Exercise(
         "04_challenges.ipynb",
         "my_delta_m",
-        challenges.check_delta_m,
+        challenge_checks.check_delta_m,
         right=(
             (
                 "with torch tensors",
@@ -437,7 +444,7 @@ EXERCISES = [
     Exercise(
         "04_challenges.ipynb",
         "my_affinity",
-        challenges.check_affinity,
+        challenge_checks.check_affinity,
         wrong=(
             (
                 "parameters not restored",
@@ -462,7 +469,7 @@ EXERCISES = [
     Exercise(
         "04_challenges.ipynb",
         "MyMMoELayer",
-        challenges.check_mmoe_layer,
+        challenge_checks.check_mmoe_layer,
         right=(
             (
                 "the softmax inside each gate",
@@ -514,7 +521,7 @@ EXERCISES = [
     Exercise(
         "05_meta_learning.ipynb",
         "my_nearest_neighbour",
-        meta.check_nearest_neighbour,
+        meta_checks.check_nearest_neighbour,
         right=(
             (
                 "squared distances written out",
@@ -548,7 +555,7 @@ EXERCISES = [
     Exercise(
         "05_meta_learning.ipynb",
         "my_episode",
-        meta.check_episode,
+        meta_checks.check_episode,
         right=(
             (
                 "the query instances drawn first",
@@ -594,7 +601,7 @@ EXERCISES = [
     Exercise(
         "05_meta_learning.ipynb",
         "my_meta_test",
-        meta.check_meta_test,
+        meta_checks.check_meta_test,
         wrong=(
             (
                 "n counts batches, not episodes",
@@ -608,7 +615,7 @@ EXERCISES = [
             ),
             (
                 "the library",
-                "from mtml_lib.training.meta import meta_test\n"
+                "from mtml_lib.training.meta_loop import meta_test\n"
                 "def my_meta_test(predict, batches):\n"
                 "    return meta_test(predict, batches)\n",
                 LIBRARY,
@@ -617,12 +624,12 @@ EXERCISES = [
     ),
     Exercise(
         "06_black_box_adaptation.ipynb",
-        "my_homework_input",
-        blackbox.check_homework_input,
+        "my_sequence_input",
+        blackbox_checks.check_sequence_input,
         right=(
             (
                 "a copy with its last row zeroed",
-                "def my_homework_input(images, labels):\n"
+                "def my_sequence_input(images, labels):\n"
                 "    B, rows, N, P = images.shape\n"
                 "    shown = labels.clone()\n"
                 "    shown[:, -1] = 0\n"
@@ -632,7 +639,7 @@ EXERCISES = [
         wrong=(
             (
                 "the labels zeroed in place",
-                "def my_homework_input(images, labels):\n"
+                "def my_sequence_input(images, labels):\n"
                 "    B, rows, N, P = images.shape\n"
                 "    labels[:, -1] = 0\n"
                 "    return torch.cat([images, labels], -1).reshape(B, rows * N, P + N)\n",
@@ -651,8 +658,8 @@ EXERCISES = [
             (
                 "the library",
                 "from mtml_lib.models.blackbox.memory import LSTMMemory\n"
-                "def my_homework_input(images, labels):\n"
-                "    return LSTMMemory(n_way=labels.shape[-1]).forward_homework(images, labels)\n",
+                "def my_sequence_input(images, labels):\n"
+                "    return LSTMMemory(n_way=labels.shape[-1]).forward_layout(images, labels)\n",
                 LIBRARY,
             ),
         ),
@@ -660,7 +667,7 @@ EXERCISES = [
     Exercise(
         "06_black_box_adaptation.ipynb",
         "MySetLearner",
-        blackbox.check_set_learner,
+        blackbox_checks.check_set_learner,
         right=(
             (
                 "the sum over the count",

@@ -7,7 +7,7 @@ def verdict(capsys, check, *args):
 
 
 def test_delta_m_exercise(capsys):
-    from mtml_lib.selfcheck.challenges import check_delta_m
+    from mtml_lib.selfcheck.challenge_checks import check_delta_m
 
     def right(multi, single, higher):
         return sum((1 if h else -1) * (m - s) / s for m, s, h in zip(multi, single, higher)) / len(

@@ -11,7 +11,7 @@ def verdict(capsys, check, *args):
 def test_film_exercise(capsys):
     from torch import nn
 
-    from mtml_lib.selfcheck.conditioning import check_film_layer
+    from mtml_lib.selfcheck.conditioning_checks import check_film_layer
 
     class Film(nn.Module):
         def __init__(self, num_tasks, features):

@@ -10,7 +10,7 @@ def verdict(capsys, check, *args):
 
 def test_nearest_neighbour_exercise(capsys):
 
-    from mtml_lib.selfcheck.meta import check_nearest_neighbour
+    from mtml_lib.selfcheck.meta_checks import check_nearest_neighbour
 
     def right(support_x, support_y, query_x):
         distance = torch.cdist(query_x.flatten(2), support_x.flatten(2))

@@ -10,7 +10,7 @@ def verdict(capsys, check, *args):
 
 def test_dwa_exercise(capsys):
 
-    from mtml_lib.selfcheck.objective import check_dwa_weights
+    from mtml_lib.selfcheck.objective_checks import check_dwa_weights
 
     def right(previous, before, temperature):
         return previous.numel() * torch.softmax(previous / before / temperature, dim=0)

@@ -1,7 +1,7 @@
 """Notebook 01's exercises."""
 
 from mtml_lib.data import digits
-from mtml_lib.selfcheck.tasks import check_multiple_of_3_task, check_regime_answers
+from mtml_lib.selfcheck.task_checks import check_multiple_of_3_task, check_regime_answers
 from mtml_lib.tasks import CROSS_ENTROPY, MSE, Task
 
 

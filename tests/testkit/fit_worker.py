@@ -17,7 +17,7 @@ import sys
 import torch
 
 from mtml_lib import distributed
-from mtml_lib.data.multitask import MultiTaskDataset
+from mtml_lib.data.multitask_data import MultiTaskDataset
 from mtml_lib.data.sinusoids import related_sinusoids
 from mtml_lib.models.conditioning import get_conditioning
 from mtml_lib.training import fit

@@ -10,7 +10,7 @@ from testkit import fit_worker
 from testkit.torchrun import torchrun
 
 from mtml_lib import distributed
-from mtml_lib.data.multitask import MultiTaskBatch, MultiTaskDataset
+from mtml_lib.data.multitask_data import MultiTaskBatch, MultiTaskDataset
 from mtml_lib.seeding import make_generator
 from mtml_lib.training import fit
 from mtml_lib.weighting import WEIGHTING

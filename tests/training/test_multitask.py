@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mtml_lib.data.digits import mixed_losses, multilabel
-from mtml_lib.data.multitask import MultiTaskDataset
+from mtml_lib.data.multitask_data import MultiTaskDataset
 from mtml_lib.models.conditioning import get_conditioning
 from mtml_lib.training import evaluate_tasks, fit
 from mtml_lib.weighting import get_weighting
@@ -226,7 +226,7 @@ def test_a_checkpoint_of_another_format_is_refused_clearly(digits_data, tmp_path
 
 def test_fit_refuses_task_sampling_with_methods_that_need_every_loss():
     from mtml_lib.data.digits import multilabel
-    from mtml_lib.data.multitask import MultiTaskDataset
+    from mtml_lib.data.multitask_data import MultiTaskDataset
     from mtml_lib.models.conditioning import get_conditioning
     from mtml_lib.training import fit
 

@@ -8,7 +8,7 @@ import torch
 
 from mtml_lib.data.episodes import EpisodeSampler
 from mtml_lib.data.fewshot import FewShotDataset
-from mtml_lib.data.multitask import MultiTaskDataset
+from mtml_lib.data.multitask_data import MultiTaskDataset
 from mtml_lib.data.sinusoids import related_sinusoids
 from mtml_lib.models.blackbox import get_blackbox
 from mtml_lib.models.conditioning import get_conditioning

@@ -4,11 +4,10 @@ import pytest
 import torch
 
 from mtml_lib import fit, get_conditioning
-from mtml_lib.data.multitask import MultiTaskDataset
+from mtml_lib.data.multitask_data import MultiTaskDataset
 from mtml_lib.data.sinusoids import related_sinusoids
-from mtml_lib.models.replicas import StackedReplicas
 from mtml_lib.seeding import seeded
-from mtml_lib.training.replicas import fit_replicas
+from mtml_lib.training.replicas import StackedReplicas, fit_replicas
 
 
 def _data(relatedness=-0.5, n=60, seed=0):

@@ -9,7 +9,7 @@ query :math:`x`. Meta-training optimises :math:`\theta` over many tasks so that 
 ================ =====================================================================
 name             what :math:`f_\theta` is
 ================ =====================================================================
-lstm_memory      the classic homework model: images with their one-hot labels (query labels
+lstm_memory      Santoro et al.'s model: images with their one-hot labels (query labels
                  zeroed) read in sequence by two stacked LSTMs; the memory is :math:`\phi_i`
 cnp              conditional neural process for classification: encode (x, y) pairs, average
                  per class, score each query against each class representation
@@ -22,7 +22,7 @@ cnp_regression   conditional neural process for regression (sinusoids): mean of 
                  context pairs, decoded to a Gaussian (mean and :math:`\sigma`) per target
 ================ =====================================================================
 
-Every learner is a :class:`~mtml_lib.models.blackbox.base.BlackBoxLearner`, one module each
+Every learner is a :class:`~mtml_lib.models.blackbox.learner.BlackBoxLearner`, one module each
 (:mod:`.memory`, :mod:`.cnp`, :mod:`.transformer`, :mod:`.hypernetwork`). Classification
 learners take an :class:`~mtml_lib.data.episodes.EpisodeBatch` and return query logits
 ``(B, N*Q, n_way)``; ``loss(episode)`` gives the meta-training loss (cross-entropy on the
@@ -50,9 +50,9 @@ References:
 from __future__ import annotations
 
 from ..._validation import lookup
-from .base import BlackBoxClassifier, BlackBoxLearner
 from .cnp import CNPClassifier, CNPRegressor
 from .hypernetwork import HyperNetwork
+from .learner import BlackBoxClassifier, BlackBoxLearner
 from .memory import LSTMMemory
 from .transformer import InContextTransformer
 

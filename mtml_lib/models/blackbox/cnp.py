@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from ..._validation import check_int, check_tensor
 from ..backbones import MLP, ConvEncoder
-from .base import BlackBoxClassifier, BlackBoxLearner, _require, class_means, one_hot
+from .learner import BlackBoxClassifier, BlackBoxLearner, _require, class_means, one_hot
 
 __all__ = ["CNPClassifier", "CNPRegressor"]
 

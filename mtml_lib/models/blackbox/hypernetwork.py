@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 
 from ..backbones import MLP, ConvEncoder
-from .base import BlackBoxClassifier, class_means
+from .learner import BlackBoxClassifier, class_means
 
 __all__ = ["HyperNetwork"]
 

@@ -1,4 +1,4 @@
-r"""The memory learner: the classic black-box homework model (MANN-style memory in an LSTM).
+r"""The memory learner: Santoro et al.'s model (MANN-style memory in an LSTM).
 
 References:
     Santoro et al., "Meta-Learning with Memory-Augmented Neural Networks", ICML 2016.
@@ -7,7 +7,7 @@ Example:
     >>> import torch
     >>> learner = LSTMMemory(n_way=3, hidden=16)
     >>> images, labels = torch.rand(2, 2, 3, 784), torch.eye(3).expand(2, 2, 3, 3)
-    >>> learner.forward_homework(images, labels).shape
+    >>> learner.forward_layout(images, labels).shape
     torch.Size([2, 2, 3, 3])
 """
 
@@ -17,19 +17,19 @@ import torch
 from torch import nn
 
 from ..._validation import check_int, check_tensor
-from .base import BlackBoxClassifier, one_hot
+from .learner import BlackBoxClassifier, one_hot
 
 __all__ = ["LSTMMemory"]
 
 
 class LSTMMemory(BlackBoxClassifier):
-    """The classic black-box homework model (MANN-style memory in an LSTM).
+    """Santoro et al.'s memory-augmented model (MANN-style memory in an LSTM).
 
     Each time step reads an image concatenated with its one-hot label; query labels
     are zeroed. Two stacked LSTMs (``image + N -> hidden -> N``) carry the memory;
     the outputs at the query steps are the predictions.
 
-    :meth:`forward_homework` takes the homework's own layout: ``images (B, K+1, N, 784)``
+    :meth:`forward_layout` takes the sequence layout of homework 2: ``images (B, K+1, N, 784)``
     and ``labels (B, K+1, N, N)``, the last row being the queries. :meth:`forward` reads
     an episode batch: the support set row by row (one image of every class per row),
     then the queries in a random order (drawn from ``generator``), so that a query's position
@@ -37,7 +37,7 @@ class LSTMMemory(BlackBoxClassifier):
 
     Args:
         n_way: N.
-        hidden: width of the first LSTM (128 in the homework).
+        hidden: width of the first LSTM (128 in Santoro et al.'s setting).
         image_size: pixels per image (784 for 28x28).
     """
 
@@ -57,9 +57,9 @@ class LSTMMemory(BlackBoxClassifier):
         out, _ = self.lstm2(hidden)
         return out
 
-    def forward_homework(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """The homework's interface: ``(B, K+1, N, P)``, ``(B, K+1,
-        N, N)`` -> predictions ``(B, K+1, N, N)``.
+    def forward_layout(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The sequence layout (:mod:`mtml_lib.data.sequence_layout`): ``(B, K+1, N, P)``,
+        ``(B, K+1, N, N)`` -> predictions ``(B, K+1, N, N)``.
         """
         B, rows, N, P = images.shape
         if self.n_way != N or self.image_size != P:

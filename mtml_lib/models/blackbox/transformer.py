@@ -20,7 +20,7 @@ from torch import nn
 
 from ..._validation import check_int
 from ..backbones import ConvEncoder
-from .base import BlackBoxClassifier
+from .learner import BlackBoxClassifier
 
 __all__ = ["InContextTransformer"]
 

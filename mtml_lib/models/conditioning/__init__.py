@@ -59,8 +59,8 @@ from __future__ import annotations
 import functools
 
 from ..._validation import lookup
-from .base import ConditionedModel, count_parameters
 from .concat import Additive, Concat, additive_to_concat, concat_to_additive
+from .conditioned import ConditionedModel, count_parameters
 from .moe import MixtureOfExperts
 from .multihead import MultiHead
 from .multiplicative import FiLM, Multiplicative

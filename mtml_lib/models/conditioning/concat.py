@@ -25,7 +25,7 @@ from torch import nn
 
 from ..._validation import check_int
 from ..backbones import MLP, normalize_hidden
-from .base import DEFAULT_HIDDEN, ConditionedModel
+from .conditioned import DEFAULT_HIDDEN, ConditionedModel
 
 __all__ = ["Concat", "Additive", "concat_to_additive", "additive_to_concat"]
 

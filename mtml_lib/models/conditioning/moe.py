@@ -22,7 +22,7 @@ from torch import nn
 from ..._validation import check_float, check_int
 from ..backbones import normalize_hidden
 from ..batched import StackedLinear, StackedMLP, TaskGrouping
-from .base import ConditionedModel
+from .conditioned import ConditionedModel
 
 __all__ = ["MixtureOfExperts"]
 

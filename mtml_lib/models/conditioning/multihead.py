@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from ..backbones import MLP, normalize_hidden
 from ..batched import StackedMLP, TaskGrouping
-from .base import DEFAULT_HIDDEN, ConditionedModel
+from .conditioned import DEFAULT_HIDDEN, ConditionedModel
 
 __all__ = ["MultiHead"]
 

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from ..backbones import normalize_hidden
-from .base import DEFAULT_HIDDEN, ConditionedModel
+from .conditioned import DEFAULT_HIDDEN, ConditionedModel
 
 __all__ = ["Multiplicative", "FiLM"]
 

@@ -16,7 +16,7 @@ from torch import nn
 from ..._validation import check_int
 from ..backbones import MLP
 from ..batched import StackedMLP, TaskGrouping
-from .base import DEFAULT_HIDDEN, ConditionedModel
+from .conditioned import DEFAULT_HIDDEN, ConditionedModel
 
 __all__ = ["Independent", "Shared"]
 

@@ -10,8 +10,8 @@ Example:
     'sinusoid regression'
 """
 
-from .meta import draw_episode, draw_predictions, episode_explorer, prediction_explorer
-from .multitask import (
+from .meta_widgets import draw_episode, draw_predictions, episode_explorer, prediction_explorer
+from .multitask_widgets import (
     conditioning_explorer,
     correlation_explorer,
     draw_conditioning,
@@ -19,7 +19,7 @@ from .multitask import (
     draw_gradients,
     gradient_explorer,
 )
-from .tasks import FAMILIES, draw_task, task_explorer
+from .task_widgets import FAMILIES, draw_task, task_explorer
 
 __all__ = [
     "FAMILIES",

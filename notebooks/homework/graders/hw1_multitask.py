@@ -128,7 +128,7 @@ def _rerun_experiment(ns, seed, steps):
     """Part 4's protocol, run by the grader on the student's models and weighting."""
     import torch
 
-    from mtml_lib.data.multitask import MultiTaskDataset
+    from mtml_lib.data.multitask_data import MultiTaskDataset
     from mtml_lib.data.sinusoids import related_sinusoids
     from mtml_lib.training import fit
 
@@ -221,7 +221,7 @@ def _rerun_recommender(ns, seed):
     the click baseline, and the shared bottom and the MMoE at like weight 1."""
     import torch
 
-    from mtml_lib.data.multitask import MultiTaskDataset
+    from mtml_lib.data.multitask_data import MultiTaskDataset
     from mtml_lib.data.recsys import RecommendationSimulator
     from mtml_lib.training import fit
     from mtml_lib.weighting import StaticWeighting

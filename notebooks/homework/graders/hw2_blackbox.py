@@ -534,11 +534,11 @@ CHECKS = {
 
 # What the parts ask students to write: replaced by placeholders in the grading sandbox.
 UNAVAILABLE = {
-    "test_sample_batch": ["mtml_lib.data.homework_layout"],
-    "test_make_batch": ["mtml_lib.data.homework_layout"],
+    "test_sample_batch": ["mtml_lib.data.sequence_layout"],
+    "test_make_batch": ["mtml_lib.data.sequence_layout"],
     "test_mann": ["mtml_lib.models.blackbox"],
     "test_query_loss": ["mtml_lib.models.blackbox"],
-    "test_train": ["mtml_lib.models.blackbox", "mtml_lib.data.homework_layout"],
+    "test_train": ["mtml_lib.models.blackbox", "mtml_lib.data.sequence_layout"],
 }
 
 

@@ -120,17 +120,17 @@ def test_transformer_queries_do_not_see_each_other():
     ]
 
 
-def test_lstm_memory_speaks_the_homework_layout():
+def test_lstm_memory_speaks_the_sequence_layout():
     model = learner("lstm_memory", n_way=3)
     sampler = EpisodeSampler(templates(), n_way=3, k_shot=2, n_query=1, batch_size=5, generator=0)
-    images, labels = sampler.sample_homework()
-    out = model.forward_homework(images, labels)
+    images, labels = sampler.sample_sequences()
+    out = model.forward_layout(images, labels)
     assert out.shape == (5, 3, 3, 3)
     changed = labels.clone()
     changed[:, -1] = torch.roll(changed[:, -1], 1, dims=-1)  # other query labels: ignored
-    assert torch.allclose(model.forward_homework(images, changed), out)
+    assert torch.allclose(model.forward_layout(images, changed), out)
     with pytest.raises(ValueError, match=r"`images` must have shape \(B, K\+1, 3, 784\)"):
-        model.forward_homework(images[..., :100], labels)
+        model.forward_layout(images[..., :100], labels)
 
 
 def test_hypernetwork_serves_any_way_and_exposes_phi():

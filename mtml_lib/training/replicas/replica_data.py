@@ -2,7 +2,7 @@ r"""The datasets of K settings of one task family, stacked so that one batch ser
 
 Example:
     >>> import torch
-    >>> from mtml_lib.data.multitask import MultiTaskDataset
+    >>> from mtml_lib.data.multitask_data import MultiTaskDataset
     >>> from mtml_lib.data.sinusoids import related_sinusoids
     >>> tasks = [related_sinusoids(2, relatedness=r) for r in (1.0, -1.0)]
     >>> data = ReplicaData([MultiTaskDataset.sample(t, 30, generator=0) for t in tasks])
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import torch
 
-from .multitask import MultiTaskDataset
+from ...data.multitask_data import MultiTaskDataset
 
 __all__ = ["ReplicaData"]
 
@@ -29,7 +29,7 @@ class ReplicaData:
     correlations); replica r reads setting ``settings[r]``.
 
     Args:
-        datasets: K :class:`~mtml_lib.data.multitask.MultiTaskDataset` of one device.
+        datasets: K :class:`~mtml_lib.data.multitask_data.MultiTaskDataset` of one device.
     """
 
     def __init__(self, datasets: Sequence[MultiTaskDataset]):

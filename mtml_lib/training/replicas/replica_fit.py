@@ -9,14 +9,14 @@ backward pass through the sum of their losses gives each replica exactly its own
 Adam (elementwise) takes for each replica the step it would take alone.
 
 Each replica has its own initial weights (its seed), its own batches and, with a stateful
-weighting method, its own state (:meth:`~mtml_lib.weighting.base.Weighting.batch_replicas`).
+weighting method, its own state (:meth:`~mtml_lib.weighting.method.Weighting.batch_replicas`).
 Methods that combine per-task gradients (PCGrad, MGDA, CAGrad) solve one problem per replica;
 they do not batch, and :func:`fit_replicas` trains their replicas one after another with
-:func:`~mtml_lib.training.multitask.fit` (same result structure, R times the cost).
+:func:`~mtml_lib.training.multitask_loop.fit` (same result structure, R times the cost).
 
 Example:
     >>> from mtml_lib.data.sinusoids import related_sinusoids
-    >>> from mtml_lib.data.multitask import MultiTaskDataset
+    >>> from mtml_lib.data.multitask_data import MultiTaskDataset
     >>> from mtml_lib.models.conditioning import get_conditioning
     >>> data = [MultiTaskDataset.sample(related_sinusoids(2, relatedness=r), 50, generator=0)
     ...         for r in (1.0, -1.0)]
@@ -36,18 +36,18 @@ import torch
 from torch import nn
 from torch.func import vmap
 
-from .. import distributed
-from .._validation import check_int
-from ..data.multitask import MultiTaskDataset
-from ..data.replicas import ReplicaData
-from ..device import get_device
-from ..models.replicas import StackedReplicas
-from ..seeding import make_generator, seeded
-from ..weighting import get_weighting
-from .config import FitConfig, make_config
-from .core import History, Loop
-from .multitask import fit
-from .optim import apply_schedule, make_optimizer
+from ... import distributed
+from ..._validation import check_int
+from ...data.multitask_data import MultiTaskDataset
+from ...device import get_device
+from ...seeding import make_generator, seeded
+from ...weighting import get_weighting
+from ..config import FitConfig, make_config
+from ..core import History, Loop
+from ..multitask_loop import fit
+from ..optim import apply_schedule, make_optimizer
+from .replica_data import ReplicaData
+from .stacked_model import StackedReplicas
 
 __all__ = ["ReplicaHistory", "fit_replicas", "evaluate_replicas"]
 
@@ -60,7 +60,7 @@ class ReplicaHistory(History):
     setting after setting, all seeds of a setting together.
 
     Attributes:
-        task_names, metric_names: as in :class:`~mtml_lib.training.multitask.FitHistory`.
+        task_names, metric_names: as in :class:`~mtml_lib.training.multitask_loop.FitHistory`.
         losses: ``(steps, R, T)`` each replica's training loss of each task at each step.
         weights: ``(steps, R, T)`` the weights the method applied to each replica.
         eval_metrics: one ``(R, T)`` nested list per evaluation.
@@ -142,8 +142,8 @@ def fit_replicas(
     Args:
         make_model: builds the architecture (called once per seed, inside ``seeded(seed)``, so the
             seed sets the replica's initial weights).
-        data: one :class:`~mtml_lib.data.multitask.MultiTaskDataset`, or K of them (settings of one
-            task family, e.g. K correlations); every seed trains on every setting.
+        data: one :class:`~mtml_lib.data.multitask_data.MultiTaskDataset`, or K of them (settings
+            of one task family, e.g. K correlations); every seed trains on every setting.
         weighting: a method name; its state is kept per replica.
         config: a :class:`~mtml_lib.training.config.FitConfig`, or ``**options`` (``steps``, ``lr``,
             ``batch_size``, ...); ``tasks_per_step`` and ``keep_best`` are not for replicas.

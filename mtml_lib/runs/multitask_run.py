@@ -37,7 +37,7 @@ Every key is optional except the model's name (defaults below)::
     checkpoint_every = 500
 
 The run calls the notebooks' functions: the task family,
-:func:`~mtml_lib.data.multitask.sample_train_test`,
+:func:`~mtml_lib.data.multitask_data.sample_train_test`,
 :func:`~mtml_lib.models.conditioning.get_conditioning`,
 :func:`~mtml_lib.weighting.get_weighting` and :func:`~mtml_lib.training.fit`. Synthetic families
 draw
@@ -58,14 +58,14 @@ import torch
 
 from .._validation import check_choice, check_int
 from ..data.digits import mixed_losses, multilabel, multitask_classification
-from ..data.multitask import sample_train_test
+from ..data.multitask_data import sample_train_test
 from ..data.sinusoids import related_sinusoids
 from ..data.synthetic import loss_scale_toy, mmoe_correlated
 from ..models.conditioning import CONDITIONING, get_conditioning
 from ..seeding import seeded
 from ..training import FitConfig, check_fit
 from ..weighting import WEIGHTING, get_weighting
-from .config import (
+from .config_file import (
     TRAIN_OPTIONS,
     ConfigError,
     check_common_keys,
@@ -160,7 +160,7 @@ def parse_multitask_config(
     raw: dict, *, base: pathlib.Path | None = None, source: str = ""
 ) -> MultiTaskConfig:
     """Check a multi-task config given as nested dicts; raise
-    :class:`~mtml_lib.runs.config.ConfigError`.
+    :class:`~mtml_lib.runs.config_file.ConfigError`.
     """
     check_sections(raw, SECTIONS)
     tasks, model = dict(raw.get("tasks", {})), dict(raw.get("model", {}))
@@ -274,7 +274,7 @@ def build_tasks(config: MultiTaskConfig, split: str) -> list:
 
 
 def build_data(config: MultiTaskConfig, device: str | torch.device = "cpu"):
-    """``(train, test)`` :class:`~mtml_lib.data.multitask.MultiTaskDataset`
+    """``(train, test)`` :class:`~mtml_lib.data.multitask_data.MultiTaskDataset`
     (the same on every process).
     """
     try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..data.multitask import MultiTaskDataset
+from ..data.multitask_data import MultiTaskDataset
 from ..data.sinusoids import related_sinusoids
 from ..models.conditioning import ConditionedModel, get_conditioning
 from ..seeding import seeded

@@ -58,7 +58,7 @@ from ..data.sinusoids import SinusoidEpisodeSampler
 from ..models.blackbox import BLACKBOX, get_blackbox
 from ..seeding import seeded
 from ..training import MetaTrainConfig
-from .config import (
+from .config_file import (
     TRAIN_OPTIONS,
     ConfigError,
     check_common_keys,
@@ -138,7 +138,7 @@ def parse_meta_config(
     raw: dict, *, base: pathlib.Path | None = None, source: str = ""
 ) -> MetaRunConfig:
     """Check a meta-training config given as nested dicts; raise
-    :class:`~mtml_lib.runs.config.ConfigError`
+    :class:`~mtml_lib.runs.config_file.ConfigError`
     on the first problem."""
     check_sections(raw, SECTIONS)
     data, episodes = raw.get("data", {}), raw.get("episodes", {})

@@ -1,9 +1,9 @@
-"""The classic black-box homework's input layout, apart from the episode classes.
+"""The sequence layout of memory-augmented learners (Santoro et al., 2016), apart from episodes.
 
 ``images (B, K+1, N, H*W)`` and one-hot ``labels (B, K+1, N, N)``: rows 0..K-1 hold one
 support image of every class in label order, row K the query set in a random order.
-:meth:`EpisodeBatch.homework_layout <mtml_lib.data.episodes.EpisodeBatch.homework_layout>` and
-:meth:`EpisodeSampler.sample_homework <mtml_lib.data.episodes.EpisodeSampler.sample_homework>`
+:meth:`EpisodeBatch.sequence_layout <mtml_lib.data.episodes.EpisodeBatch.sequence_layout>` and
+:meth:`EpisodeSampler.sample_sequences <mtml_lib.data.episodes.EpisodeSampler.sample_sequences>`
 call these functions. They live in their own module because homework 2 asks students to write
 this layout: the grading sandbox replaces this module, and only this module, with placeholders.
 """
@@ -14,14 +14,14 @@ import torch
 
 from ..seeding import make_generator
 
-__all__ = ["homework_layout", "sample_homework"]
+__all__ = ["sequence_layout", "sample_sequences"]
 
 
-def homework_layout(
+def sequence_layout(
     batch, *, generator: torch.Generator | int | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """An :class:`~mtml_lib.data.episodes.EpisodeBatch` in the classic black-box homework's
-    input: ``images (B, K+1, N, H*W)`` and one-hot ``labels (B, K+1, N, N)``.
+    """An :class:`~mtml_lib.data.episodes.EpisodeBatch` in the sequence layout of a
+    memory learner: ``images (B, K+1, N, H*W)`` and one-hot ``labels (B, K+1, N, N)``.
 
     Rows 0..K-1 hold one support image of every class, in label order; row K is the
     query set (one image per class, ``n_query`` must be 1) in a random order per
@@ -30,7 +30,7 @@ def homework_layout(
     """
     if batch.n_query != 1:
         raise ValueError(
-            "the homework layout has one query per class: `n_query` must be 1; got "
+            "the sequence layout has one query per class: `n_query` must be 1; got "
             f"{batch.n_query}."
         )
     B, N, K = batch.batch_size, batch.n_way, batch.k_shot
@@ -52,11 +52,11 @@ def homework_layout(
     return images, torch.nn.functional.one_hot(labels, N).to(images.dtype)
 
 
-def sample_homework(sampler) -> tuple[torch.Tensor, torch.Tensor]:
+def sample_sequences(sampler) -> tuple[torch.Tensor, torch.Tensor]:
     """One batch of an :class:`~mtml_lib.data.episodes.EpisodeSampler` straight into the
-    classic homework's layout (one query per class), in one gather.
+    sequence layout (one query per class), in one gather.
 
-    Same result as ``sample().homework_layout()`` for a sampler with ``n_query=1``,
+    Same result as ``sample().sequence_layout()`` for a sampler with ``n_query=1``,
     without the intermediate copies.
 
     Returns:
@@ -65,7 +65,7 @@ def sample_homework(sampler) -> tuple[torch.Tensor, torch.Tensor]:
     """
     if sampler.n_query != 1:
         raise ValueError(
-            "the homework layout has one query per class: `n_query` must be 1; got "
+            "the sequence layout has one query per class: `n_query` must be 1; got "
             f"{sampler.n_query}."
         )
     B, N, K = sampler.batch_size, sampler.n_way, sampler.k_shot

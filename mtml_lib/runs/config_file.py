@@ -8,7 +8,7 @@ Example:
     >>> check_sections({"train": {"stepz": 3}}, {"train": {"steps"}})
     Traceback (most recent call last):
     ...
-    mtml_lib.runs.config.ConfigError: unknown key(s) ['stepz'] in [train]; expected some of
+    mtml_lib.runs.config_file.ConfigError: unknown key(s) ['stepz'] in [train]; expected some of
     ['steps'].
 """
 

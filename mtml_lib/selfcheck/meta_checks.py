@@ -10,7 +10,7 @@ from ..data.episodes import EpisodeSampler
 from ..data.fewshot import FewShotDataset
 from ..i18n import translate as _
 from ..models.baselines import nearest_neighbour
-from ..training.meta import meta_test
+from ..training.meta_loop import meta_test
 from . import run_check
 from .guards import call_leaving_inputs, library_answer
 
@@ -147,7 +147,7 @@ def check_meta_test(student: Callable[..., tuple]) -> None:
             guess = torch.randint(3, (query_x.shape[0], query_x.shape[1]), generator=noise)
             return guess
 
-        with library_answer(student, {"mtml_lib.training.meta.meta_test": meta_test}):
+        with library_answer(student, {"mtml_lib.training.meta_loop.meta_test": meta_test}):
             got = student(predict, batches)
         noise.manual_seed(5)
         per_episode = torch.cat(

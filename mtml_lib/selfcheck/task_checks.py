@@ -185,14 +185,14 @@ def _verify_step(shadow, before, after, batches, returned, task_setup, settings,
 def _run_loop(student, task_setup, settings, seed: int, global_seed: int):
     """The student's loop on a fresh recording model, from ``generator`` seeded ``seed`` and the
     global random state seeded ``global_seed`` (which must not matter)."""
-    from ..training.multitask import fit
+    from ..training.multitask_loop import fit
 
     data, losses, weights = task_setup
     torch.manual_seed(0)
     model = _RecordingModel(len(data), 3)
     torch.manual_seed(global_seed)
     given = unchanged(data=data, weights=weights)
-    with library_answer(student, {"mtml_lib.training.multitask.fit": fit}):
+    with library_answer(student, {"mtml_lib.training.multitask_loop.fit": fit}):
         got = student(
             model,
             data,

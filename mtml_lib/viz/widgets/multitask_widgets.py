@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ...experiments import negative_transfer
-from ...experiments.conditioning import fit_related_sinusoids
+from ...experiments.sinusoid_conditioning import fit_related_sinusoids
 from ...i18n import translate as _
 from ...models.conditioning import CONDITIONING
 from ...weighting.cagrad import cagrad

@@ -5,7 +5,7 @@ A black-box learner reads a task's :math:`\mathcal{D}^{tr}_i` and predicts for i
 f_\theta(\mathcal{D}^{tr}_i))`.
 Every learner has :meth:`BlackBoxLearner.loss`, the meta-training loss of a batch of
 episodes together with each episode's metric, which is all that meta-training and
-meta-testing (:mod:`mtml_lib.training.meta`) need. :class:`BlackBoxClassifier` is the
+meta-testing (:mod:`mtml_lib.training.meta_loop`) need. :class:`BlackBoxClassifier` is the
 base of the N-way classifiers (cross-entropy on the queries, accuracy per episode); a
 regression learner (:class:`~mtml_lib.models.blackbox.cnp.CNPRegressor`) is a
 ``BlackBoxLearner`` with ``task = "regression"``.

@@ -8,17 +8,17 @@ import torch
 
 from ..data.episodes import EpisodeSampler
 from ..data.fewshot import FewShotDataset
-from ..data.homework_layout import homework_layout
+from ..data.sequence_layout import sequence_layout
 from ..i18n import translate as _
-from ..models.blackbox.base import BlackBoxLearner
+from ..models.blackbox.learner import BlackBoxLearner
 from ..models.blackbox.memory import LSTMMemory
 from . import run_check
 from .guards import call_leaving_inputs, library_answer, reject_library_modules
 
-__all__ = ["check_homework_input", "check_set_learner"]
+__all__ = ["check_sequence_input", "check_set_learner"]
 
 
-def check_homework_input(student: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+def check_sequence_input(student: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
     """Exercise: ``student(images, labels)`` builds the
     LSTM's input sequence ``(B, (K+1)*N, P+N)``.
     """
@@ -31,9 +31,9 @@ def check_homework_input(student: Callable[[torch.Tensor, torch.Tensor], torch.T
         for n_way, k_shot in ((2, 1), (3, 2)):
             images, labels = EpisodeSampler(
                 data, n_way=n_way, k_shot=k_shot, n_query=1, batch_size=4, generator=1
-            ).sample_homework()
+            ).sample_sequences()
             answers = {
-                "mtml_lib.data.homework_layout.homework_layout": homework_layout,
+                "mtml_lib.data.sequence_layout.sequence_layout": sequence_layout,
                 "mtml_lib.models.blackbox.LSTMMemory": LSTMMemory,
             }
             got = call_leaving_inputs(

@@ -12,12 +12,12 @@ process draws its own batch (give each its own ``generator``, e.g. seed + rank),
 ``world_size x batch_size`` examples of every task, and every process takes the step one process
 would take on those batches combined. Loss weightings train the model through
 ``DistributedDataParallel``; gradient combinations (PCGrad, MGDA, CAGrad) average the per-task
-gradients over the processes before combining them (:mod:`mtml_lib.weighting.base`). The progress
+gradients over the processes before combining them (:mod:`mtml_lib.weighting.method`). The progress
 bar, evaluation and checkpoints are rank 0's; the logged losses are every process's.
 
 Example:
     >>> from mtml_lib.data.digits import multilabel
-    >>> from mtml_lib.data.multitask import MultiTaskDataset
+    >>> from mtml_lib.data.multitask_data import MultiTaskDataset
     >>> from mtml_lib.models.conditioning import get_conditioning
     >>> data = MultiTaskDataset.sample(multilabel(), 200, generator=0)
     >>> model = get_conditioning("multihead", in_features=64, out_features=2, num_tasks=4,
@@ -37,7 +37,7 @@ from torch import nn
 
 from .. import distributed
 from .._validation import check_int
-from ..data.multitask import MultiTaskDataset
+from ..data.multitask_data import MultiTaskDataset
 from ..device import get_device
 from ..seeding import make_generator
 from ..weighting import GradientCombination, Weighting, get_weighting
