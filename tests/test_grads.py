@@ -1,9 +1,12 @@
 """Generic gradient helpers, against autograd on each task alone."""
 
+import pytest
 import torch
 from torch import nn
 
-from mtml_lib.grads import graph_parameters, per_task_gradients
+from mtml_lib import grads
+from mtml_lib.grads import per_task_gradients, per_task_gradients_looped
+from mtml_lib.models.conditioning import CONDITIONING, get_conditioning, parameter_groups
 
 
 def test_per_task_gradients_match_one_backward_per_task():
@@ -28,9 +31,33 @@ def test_unused_parameters_and_graphless_losses_give_zeros():
     assert torch.equal(grads[1], torch.zeros(5))
 
 
-def test_graph_parameters_are_the_leaves_a_loss_depends_on():
-    used, unused = torch.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
-    frozen = torch.ones(2)
-    found = graph_parameters((used * frozen).sum())
-    assert len(found) == 1 and found[0] is used
-    assert all(p is not unused for p in found)
+@pytest.mark.parametrize("name", [n for n in CONDITIONING if n != "independent"])
+def test_the_batched_backward_gives_each_task_its_own_gradient(name):
+    """One batched backward pass against one pass per task, on every conditioning model's
+    shared parameters (independent networks share none)."""
+    torch.manual_seed(0)
+    model = get_conditioning(name, in_features=6, out_features=2, num_tasks=3)
+    task_id = torch.arange(3).repeat_interleave(10)
+    out = model(torch.randn(30, 6), task_id)
+    losses = torch.stack([(out[task_id == i] ** 2).mean() for i in range(3)])
+    shared, _ = parameter_groups(model)
+    batched = per_task_gradients(losses, shared)
+    torch.testing.assert_close(batched, per_task_gradients_looped(losses, shared))
+    assert batched.abs().sum(dim=1).min() > 0  # every task moves the shared weights
+
+
+def test_a_graph_the_batched_pass_cannot_take_falls_back_to_the_loop(monkeypatch):
+    calls = []
+    real = torch.autograd.grad
+
+    def refusing(*args, **kwargs):
+        calls.append(kwargs.get("is_grads_batched", False))
+        if kwargs.get("is_grads_batched"):
+            raise RuntimeError("Batching rule not implemented for aten::something")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(grads.torch.autograd, "grad", refusing)
+    theta = torch.ones(2, requires_grad=True)
+    losses = torch.stack([2 * theta[0], 3 * theta[1]])
+    assert torch.equal(per_task_gradients(losses, [theta]), torch.tensor([[2.0, 0.0], [0.0, 3.0]]))
+    assert calls == [True, False, False]  # tried batched once, then one pass per task

@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -37,19 +37,54 @@ TEST_OFFSET = 100
 
 @dataclass
 class MultiTaskBatch:
-    """One training step's data.
+    """One training step's data, and the one statement of its layout: rows task after task.
+
+    Every consumer (the loss of :func:`~mtml_lib.training.task_losses`, the replicas' loop, the
+    recorders) reads a task's rows and columns through :meth:`task_outputs`; none works the
+    layout out again.
 
     Attributes:
-        x: ``(B, *input_shape)``, the rows of all sampled tasks, task after task.
+        x: ``(B, *input_shape)``, or ``(R, B, *input_shape)`` with one batch per replica: the
+            rows of the sampled tasks, task after task, ``rows_per_task`` rows each.
         task_id: ``(B,)`` long, the task of each row.
-        ys: one label tensor per task (an empty one for tasks not in this batch).
-        tasks: the indices of the tasks in this batch, ``(k,)``.
+        ys: one label tensor per task of the dataset, ``(rows_per_task, ...)`` (``(R,
+            rows_per_task, ...)`` with replicas); an empty one for a task not in this batch.
+        tasks: the indices of the tasks in this batch, ``(k,)``, in the order of their rows.
+        rows_per_task: how many rows each sampled task has.
+        widths: the output columns each task of the dataset reads (its ``out_features``): a
+            model's output serves every task, and task i reads its first ``widths[i]`` columns.
     """
 
     x: torch.Tensor
     task_id: torch.Tensor
     ys: list[torch.Tensor]
     tasks: torch.Tensor
+    rows_per_task: int
+    widths: tuple[int, ...]
+
+    def task_outputs(self, prediction: torch.Tensor) -> list[tuple[int, torch.Tensor]]:
+        """Each sampled task and its block of ``prediction`` ``(..., B, out_features)``: the
+        task's rows and its first ``widths[i]`` columns (any leading axes, such as replicas,
+        kept)."""
+        n = self.rows_per_task
+        if prediction.shape[-2] != n * self.tasks.numel():
+            raise ValueError(
+                f"`prediction` must have {n * self.tasks.numel()} rows ({self.tasks.numel()} tasks"
+                f" of {n}) in its second-to-last axis; got shape {tuple(prediction.shape)}."
+            )
+        return [
+            (i, prediction[..., j * n : (j + 1) * n, : self.widths[i]])
+            for j, i in enumerate(self.tasks.tolist())
+        ]
+
+    def to(self, device: str | torch.device) -> MultiTaskBatch:
+        """This batch on ``device``."""
+        return replace(
+            self,
+            x=self.x.to(device),
+            task_id=self.task_id.to(device),
+            ys=[y.to(device) for y in self.ys],
+        )
 
 
 class MultiTaskDataset:
@@ -130,6 +165,11 @@ class MultiTaskDataset:
         return max(t.out_features for t in self.tasks)
 
     @property
+    def widths(self) -> tuple[int, ...]:
+        """The output columns each task reads (its ``out_features``)."""
+        return tuple(t.out_features for t in self.tasks)
+
+    @property
     def task_names(self) -> list[str]:
         return [t.name for t in self.tasks]
 
@@ -176,7 +216,7 @@ class MultiTaskDataset:
             ys[i] = self.ys[i][rows]
             ids.append(torch.full((batch_size,), i, dtype=torch.long))
         task_id = torch.cat(ids).to(self.device)
-        return MultiTaskBatch(torch.cat(xs), task_id, ys, chosen)
+        return MultiTaskBatch(torch.cat(xs), task_id, ys, chosen, batch_size, self.widths)
 
 
 def sample_train_test(

@@ -28,6 +28,7 @@ from torch import nn
 from .._validation import check_int
 from ..data.multitask_data import MultiTaskBatch, MultiTaskDataset
 from ..metrics import gradient_cosine, task_affinity
+from ..models.conditioning.conditioned import parameter_groups
 from ..training.multitask_loop import task_losses
 
 __all__ = ["GradientCosineRecorder", "AffinityRecorder"]
@@ -54,12 +55,7 @@ class _Recorder:
         device = next(model.parameters()).device
         if self.probe.x.device == device:
             return self.probe
-        self.probe = MultiTaskBatch(
-            self.probe.x.to(device),
-            self.probe.task_id.to(device),
-            [y.to(device) for y in self.probe.ys],
-            self.probe.tasks,
-        )
+        self.probe = self.probe.to(device)
         self.data = self.data.to(device)
         return self.probe
 
@@ -78,11 +74,7 @@ class GradientCosineRecorder(_Recorder):
 
     def measure(self, model: nn.Module) -> torch.Tensor:
         probe = self._probe_on(model)
-        shared = (
-            model.shared_parameters()
-            if hasattr(model, "shared_parameters")
-            else list(model.parameters())
-        )
+        shared, _ = parameter_groups(model)
         return gradient_cosine(task_losses(model, self.data, probe), shared)
 
 
@@ -100,7 +92,7 @@ class AffinityRecorder(_Recorder):
     def measure(self, model: nn.Module) -> torch.Tensor:
         probe = self._probe_on(model)
         return task_affinity(
-            lambda: task_losses(model, self.data, probe), model.shared_parameters(), lr=self.lr
+            lambda: task_losses(model, self.data, probe), parameter_groups(model)[0], lr=self.lr
         )
 
     def mean(self) -> torch.Tensor:

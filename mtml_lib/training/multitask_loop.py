@@ -37,8 +37,9 @@ from torch import nn
 
 from .. import distributed
 from .._validation import check_int
-from ..data.multitask_data import MultiTaskDataset
+from ..data.multitask_data import MultiTaskBatch, MultiTaskDataset
 from ..device import get_device
+from ..models.conditioning.conditioned import parameter_groups
 from ..seeding import make_generator
 from ..weighting import GradientCombination, Weighting, get_weighting
 from .config import FitConfig, make_config
@@ -88,19 +89,13 @@ class FitHistory(History):
         return self.eval_metrics[-1]
 
 
-def task_losses(model: nn.Module, data: MultiTaskDataset, batch) -> torch.Tensor:
-    """The per-task losses ``(T,)`` of ``model`` on a :class:`MultiTaskBatch` (0 for absent tasks).
-
-    Rows are laid out task after task, so each task's predictions are a slice. A model's
-    output serves every task; task i reads its first ``tasks[i].out_features`` columns.
-    """
+def task_losses(model: nn.Module, data: MultiTaskDataset, batch: MultiTaskBatch) -> torch.Tensor:
+    """The per-task losses ``(T,)`` of ``model`` on a :class:`MultiTaskBatch` (0 for absent tasks);
+    each task's predictions are its block of the output (:meth:`MultiTaskBatch.task_outputs`)."""
     prediction = model(batch.x, batch.task_id)  # (B, out_features)
     losses = prediction.new_zeros(data.num_tasks)
-    per_task = prediction.shape[0] // max(1, batch.tasks.numel())
-    for j, i in enumerate(batch.tasks.tolist()):
-        task = data.tasks[i]
-        rows = prediction[j * per_task : (j + 1) * per_task, : task.out_features]
-        losses[i] = task.loss(rows, batch.ys[i])
+    for i, rows in batch.task_outputs(prediction):
+        losses[i] = data.tasks[i].loss(rows, batch.ys[i])
     return losses
 
 
@@ -125,11 +120,6 @@ def evaluate_tasks(
         metrics.append(task.metric(torch.cat(outputs), y.to(device)))
     model.train(was_training)
     return metrics
-
-
-def _shared_parameters(model: nn.Module) -> list[nn.Parameter]:
-    shared = getattr(model, "shared_parameters", None)
-    return list(shared()) if callable(shared) else list(model.parameters())
 
 
 def check_fit(
@@ -167,7 +157,7 @@ def check_fit(
             f"`keep_best` needs the tasks' metrics to agree on which way is better; got "
             f"{[t.loss.metric_name for t in eval_data.tasks]}."
         )
-    weighting.check_shared_parameters(_shared_parameters(model))
+    weighting.check_shared_parameters(parameter_groups(model)[0])
     return weighting
 
 
@@ -175,9 +165,7 @@ def _metric_signs(data: MultiTaskDataset) -> list[float]:
     return [1.0 if t.loss.higher_is_better else -1.0 for t in data.tasks]
 
 
-def _parallel(
-    model: nn.Module, weighting: Weighting, shared: list, config: FitConfig, data, device
-):
+def _parallel(model: nn.Module, weighting: Weighting, task: list, config: FitConfig, data, device):
     """``(forward, task_specific)``: what computes the losses, and the parameters whose gradients
     the loop averages itself. Without torchrun: the model, and none."""
     if not distributed.current().active:
@@ -186,8 +174,7 @@ def _parallel(
         # DistributedDataParallel averages the one gradient of a backward pass; these methods need
         # each task's, which the method averages itself. The rest (task-specific) is averaged here.
         distributed.broadcast_module(model)
-        shared_ids = {id(p) for p in shared}
-        return model, [p for p in model.parameters() if id(p) not in shared_ids]
+        return model, task
     from torch.nn.parallel import DistributedDataParallel
 
     partial = config.tasks_per_step is not None and config.tasks_per_step < data.num_tasks
@@ -213,9 +200,9 @@ class _Step:
     def __init__(self, model, data, weighting, config: FitConfig, generator, device, callback):
         self.model, self.data, self.weighting, self.config = model, data, weighting, config
         self.generator, self.callback = generator, callback
-        self.shared = _shared_parameters(model)
+        self.shared, self.task = parameter_groups(model)
         self.forward, self.task_specific = _parallel(
-            model, weighting, self.shared, config, data, device
+            model, weighting, self.task, config, data, device
         )
         parameters = [*model.parameters(), *weighting.parameters()]
         self.optimizer = make_optimizer(
@@ -233,7 +220,7 @@ class _Step:
         )
         losses = task_losses(self.forward, self.data, batch)
         self.optimizer.zero_grad(set_to_none=True)
-        weights = self.weighting.combine(losses, self.shared)
+        weights = self.weighting.combine(losses, self.shared, self.task)
         # only gradient combinations under torchrun
         distributed.average_gradients(self.task_specific)
         apply_schedule(self.optimizer, config, i)

@@ -82,7 +82,7 @@ class GradNorm(LossWeighting):
     def check_shared_parameters(self, shared_parameters):
         self.last_shared_layer(list(shared_parameters))
 
-    def combine(self, losses, shared_parameters):
+    def combine(self, losses, shared_parameters, task_parameters=None):
         losses = self.check_losses(losses)
         self._renormalise()
         # every process's losses (these alone without torchrun)

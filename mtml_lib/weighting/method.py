@@ -1,10 +1,11 @@
 r"""The one interface every loss-weighting or gradient method follows.
 
 The multi-task objective is :math:`\min_\theta \sum_i w_i \mathcal{L}_i(\theta)`.
-A method's :meth:`Weighting.combine` takes the per-task losses ``(T,)`` and the
-shared parameters, accumulates the combined gradient into ``.grad`` of every
-parameter (task-specific parameters get their own task's gradient), and returns
-the weights it applied, so they can be logged and tested as numbers.
+A method's :meth:`Weighting.combine` takes the per-task losses ``(T,)``, the shared parameters
+and the task-specific ones (both named by the model, see
+:func:`~mtml_lib.models.conditioning.parameter_groups`), accumulates the combined gradient into
+``.grad`` of every parameter (task-specific parameters get their own task's gradient), and
+returns the weights it applied, so they can be logged and tested as numbers.
 
 Two kinds of method:
 
@@ -35,7 +36,7 @@ import torch
 
 from .. import distributed
 from .._validation import check_int, check_tensor
-from ..grads import graph_parameters, per_task_gradients
+from ..grads import per_task_gradients
 
 __all__ = ["Weighting", "LossWeighting", "GradientCombination"]
 
@@ -122,9 +123,16 @@ class Weighting:
         loop asks before its first step); every method can by default."""
 
     def combine(
-        self, losses: torch.Tensor, shared_parameters: Sequence[torch.nn.Parameter]
+        self,
+        losses: torch.Tensor,
+        shared_parameters: Sequence[torch.nn.Parameter],
+        task_parameters: Sequence[torch.nn.Parameter] | None = None,
     ) -> torch.Tensor | None:
-        """Accumulate the combined gradient into ``.grad``; return the ``(T,)`` weights applied."""
+        """Accumulate the combined gradient into ``.grad``; return the ``(T,)`` weights applied.
+
+        ``task_parameters`` are the parameters that each belong to one task; a loss weighting
+        back-propagates one scalar and reaches them without being told, a gradient combination
+        must be told (it writes their gradients itself)."""
         raise NotImplementedError
 
 
@@ -151,7 +159,7 @@ class LossWeighting(Weighting):
         """The scalar to back-propagate; by default :math:`\\sum_i w_i \\mathcal{L}_i`."""
         return (self.loss_weights(losses.detach()) * losses).sum()
 
-    def combine(self, losses, shared_parameters=()):
+    def combine(self, losses, shared_parameters=(), task_parameters=None):
         losses = self.check_losses(losses)
         # every process's losses (these alone without torchrun)
         observed = distributed.mean_over_ranks(losses.detach())
@@ -187,10 +195,16 @@ class GradientCombination(Weighting):
         """``grads (T, P)`` -> (combined direction ``(P,)``, effective weights ``(T,)`` or None)."""
         raise NotImplementedError
 
-    def combine(self, losses, shared_parameters):
+    def combine(self, losses, shared_parameters, task_parameters=None):
         losses = self.check_losses(losses)
         shared = list(shared_parameters)
         self.check_shared_parameters(shared)
+        if task_parameters is None:
+            raise TypeError(
+                f"`task_parameters` must be given to {type(self).__name__}.combine: it writes the "
+                "gradients of the task-specific parameters itself (pass the model's "
+                "task_specific_parameters(), or [] when every parameter is shared)."
+            )
         # (T, P), every process's batch
         grads = distributed.mean_over_ranks(per_task_gradients(losses, shared))
         combined, weights = self.combine_gradients(
@@ -201,9 +215,9 @@ class GradientCombination(Weighting):
             g = combined[offset : offset + p.numel()].view_as(p)
             p.grad = g.clone() if p.grad is None else p.grad + g
             offset += p.numel()
-        # Task-specific parameters: the plain gradient of their own task's loss.
-        shared_ids = {id(p) for p in shared}
-        others = [p for p in graph_parameters(losses) if id(p) not in shared_ids]
-        if others:
-            torch.autograd.backward(losses.sum(), inputs=others)
+        # Task-specific parameters: the plain gradient of their own task's loss (a head that no
+        # sampled task used gets none).
+        task = [p for p in task_parameters if p.requires_grad]
+        if task and losses.requires_grad:
+            torch.autograd.backward(losses.sum(), inputs=task)
         return weights

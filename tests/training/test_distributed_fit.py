@@ -35,7 +35,9 @@ class _Combined(MultiTaskDataset):
             for part in parts:
                 xs.append(part.x[j * batch_size : (j + 1) * batch_size])
                 ids.append(part.task_id[j * batch_size : (j + 1) * batch_size])
-        return MultiTaskBatch(torch.cat(xs), torch.cat(ids), ys, parts[0].tasks)
+        return MultiTaskBatch(
+            torch.cat(xs), torch.cat(ids), ys, parts[0].tasks, 2 * batch_size, self.widths
+        )
 
 
 @pytest.fixture(scope="module")

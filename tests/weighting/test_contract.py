@@ -5,16 +5,16 @@ import torch
 from testkit.weighting import linear_losses
 from torch import nn
 
-from mtml_lib.weighting import WEIGHTING, get_weighting
+from mtml_lib.weighting import WEIGHTING, GradientCombination, get_weighting
 
 HYPER = {"static": {"weights": [1.0, 2.0, 0.5]}}
 
 
 def test_gradient_methods_accumulate_into_existing_grads():
     directions = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    theta, _, losses = linear_losses(directions)
+    theta, phi, losses = linear_losses(directions)
     theta.grad = torch.tensor([10.0, 10.0])
-    get_weighting("mgda", num_tasks=2).combine(losses, [theta])
+    get_weighting("mgda", num_tasks=2).combine(losses, [theta], [phi])
     assert torch.allclose(theta.grad, torch.tensor([10.5, 10.5]))
 
 
@@ -37,10 +37,42 @@ def test_every_method_reduces_the_total_loss(name):
     before = losses().sum().item()
     for _ in range(200):
         optimizer.zero_grad()
-        weights = method.combine(losses(), list(trunk.parameters()))
+        weights = method.combine(losses(), list(trunk.parameters()), list(heads.parameters()))
         optimizer.step()
         assert weights is None or (weights.shape == (3,) and torch.isfinite(weights).all())
     assert losses().sum().item() < 0.5 * before
+
+
+@pytest.mark.parametrize("name", sorted(WEIGHTING))
+def test_every_method_gives_each_task_specific_parameter_its_own_tasks_gradient(name):
+    """The task-specific parameters are passed, never guessed: each gets the gradient of its own
+    task's weighted loss (a gradient combination's weights are not the heads' business: it gives
+    them the plain gradient)."""
+    theta = nn.Parameter(torch.zeros(2, 1))  # a matrix: GradNorm measures on one
+    phi = nn.Parameter(torch.tensor([1.0, -2.0]))
+    losses = torch.tensor([[1.0, 0.0], [-1.0, 1.0]]) @ theta[:, 0] + phi**2 + 1.0
+    method = get_weighting(
+        name, num_tasks=2, **({"weights": [1.0, 2.0]} if name == "static" else {})
+    )
+    weights = method.combine(losses, [theta], [phi])
+    scale = torch.ones(2) if isinstance(method, GradientCombination) else weights.detach()
+    if name == "uncertainty":  # its objective scales each loss by exp(-s_i) / 2
+        scale = torch.exp(-method.parameters()[0].detach()) / 2
+    torch.testing.assert_close(phi.grad, scale * 2 * phi.detach())
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        n
+        for n, m in WEIGHTING.items()
+        if isinstance(m, type) and issubclass(m, GradientCombination)
+    ),
+)
+def test_a_gradient_combination_refuses_to_guess_the_task_specific_parameters(name):
+    theta, _, losses = linear_losses(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+    with pytest.raises(TypeError, match="`task_parameters` must be given"):
+        get_weighting(name, num_tasks=2).combine(losses, [theta])
 
 
 @pytest.mark.parametrize("name", sorted(WEIGHTING))
@@ -56,12 +88,12 @@ def test_every_method_state_round_trips(name):
     copy = get_weighting(name, num_tasks=3, **HYPER.get(name, {}))
     trunk = nn.Linear(2, 3)
     for _ in range(3):
-        method.combine(trunk(torch.ones(2)) ** 2, list(trunk.parameters()))
+        method.combine(trunk(torch.ones(2)) ** 2, list(trunk.parameters()), [])
     copy.load_state_dict(method.state_dict())
     trunk.zero_grad()
     out = trunk(torch.ones(2)) ** 2
-    a = method.combine(out, list(trunk.parameters()))
-    b = copy.combine(trunk(torch.ones(2)) ** 2, list(trunk.parameters()))
+    a = method.combine(out, list(trunk.parameters()), [])
+    b = copy.combine(trunk(torch.ones(2)) ** 2, list(trunk.parameters()), [])
     assert (a is None and b is None) or torch.allclose(a, b)
 
 

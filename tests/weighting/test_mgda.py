@@ -12,7 +12,7 @@ def test_mgda_two_tasks_equals_the_closed_form():
     alpha = ((g2 - g1) @ g2 / (g1 - g2).pow(2).sum()).clamp(0, 1)
     assert torch.allclose(min_norm_weights(torch.stack([g1, g2])), torch.stack([alpha, 1 - alpha]))
     theta, _, losses = linear_losses(torch.stack([g1, g2]))
-    weights = get_weighting("mgda", num_tasks=2).combine(losses, [theta])
+    weights = get_weighting("mgda", num_tasks=2).combine(losses, [theta], [])
     assert torch.allclose(theta.grad, alpha * g1 + (1 - alpha) * g2)
     assert torch.allclose(weights.sum(), torch.tensor(1.0))
 

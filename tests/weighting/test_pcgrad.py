@@ -33,6 +33,6 @@ def test_pcgrad_projects_on_the_original_gradients():
 def test_pcgrad_through_combine_keeps_task_specific_gradients():
     directions = torch.tensor([[1.0, 0.0], [-1.0, 1.0]])
     theta, phi, losses = linear_losses(directions)
-    assert get_weighting("pcgrad", num_tasks=2).combine(losses, [theta]) is None
+    assert get_weighting("pcgrad", num_tasks=2).combine(losses, [theta], [phi]) is None
     assert torch.allclose(theta.grad, pcgrad(directions))
     assert torch.allclose(phi.grad, 2 * phi.detach())

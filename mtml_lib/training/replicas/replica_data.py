@@ -6,8 +6,8 @@ Example:
     >>> from mtml_lib.data.sinusoids import related_sinusoids
     >>> tasks = [related_sinusoids(2, relatedness=r) for r in (1.0, -1.0)]
     >>> data = ReplicaData([MultiTaskDataset.sample(t, 30, generator=0) for t in tasks])
-    >>> x, task_id, ys = data.batch(4, torch.tensor([0, 0, 1]), torch.Generator().manual_seed(0))
-    >>> tuple(x.shape), task_id.tolist(), tuple(ys[0].shape)
+    >>> batch = data.batch(4, torch.tensor([0, 0, 1]), torch.Generator().manual_seed(0))
+    >>> tuple(batch.x.shape), batch.task_id.tolist(), tuple(batch.ys[0].shape)
     ((3, 8, 1), [0, 0, 0, 0, 1, 1, 1, 1], (3, 4, 1))
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import torch
 
-from ...data.multitask_data import MultiTaskDataset
+from ...data.multitask_data import MultiTaskBatch, MultiTaskDataset
 
 __all__ = ["ReplicaData"]
 
@@ -53,9 +53,12 @@ class ReplicaData:
         self.ys = [torch.stack([d.ys[i] for d in datasets]) for i in range(first.num_tasks)]
         self.num_settings = len(datasets)
 
-    def batch(self, batch_size: int, settings: torch.Tensor, generator: torch.Generator):
-        """``x (R, T*B, ...)``, ``task_id (T*B,)`` (task after task) and ``ys``, one ``(R, B, ...)``
-        per task: each replica's own ``batch_size`` examples of every task, with replacement."""
+    def batch(
+        self, batch_size: int, settings: torch.Tensor, generator: torch.Generator
+    ) -> MultiTaskBatch:
+        """Each replica's own ``batch_size`` examples of every task, with replacement: a
+        :class:`~mtml_lib.data.multitask_data.MultiTaskBatch` with a replica axis, ``x (R, T*B,
+        ...)`` task after task and one ``(R, B, ...)`` label tensor per task."""
         R, rows_of, xs, ys = settings.shape[0], [], [], []
         for i, n in enumerate(self.sizes):
             rows = torch.randint(n, (R, batch_size), generator=generator).to(self.device)  # (R, B)
@@ -64,4 +67,7 @@ class ReplicaData:
                 picked = source.reshape(-1, *source.shape[2:]).index_select(0, flat)
                 out.append(picked.reshape(R, batch_size, *source.shape[2:]))  # (R, B, ...)
             rows_of.append(torch.full((batch_size,), i, dtype=torch.long))
-        return torch.cat(xs, dim=1), torch.cat(rows_of).to(self.device), ys
+        tasks = torch.arange(len(self.tasks))
+        widths = tuple(t.out_features for t in self.tasks)
+        task_id = torch.cat(rows_of).to(self.device)
+        return MultiTaskBatch(torch.cat(xs, dim=1), task_id, ys, tasks, batch_size, widths)

@@ -89,15 +89,12 @@ class ReplicaHistory(History):
         return values.reshape(num_settings, len(self.seeds) // num_settings, *values.shape[1:])
 
 
-def _task_losses(
-    prediction: torch.Tensor, data: ReplicaData, ys: list[torch.Tensor]
-) -> torch.Tensor:
+def _task_losses(prediction: torch.Tensor, data: ReplicaData, batch) -> torch.Tensor:
     """Each replica's loss on each task, ``(R, T)``, from ``prediction (R, T*B, out)``."""
-    per_task = prediction.shape[1] // len(data.tasks)
-    losses = []
-    for i, task in enumerate(data.tasks):
-        rows = prediction[:, i * per_task : (i + 1) * per_task, : task.out_features]
-        losses.append(vmap(task.loss)(rows, ys[i]))  # (R,)
+    losses = [
+        vmap(data.tasks[i].loss)(rows, batch.ys[i])  # (R,)
+        for i, rows in batch.task_outputs(prediction)
+    ]
     return torch.stack(losses, dim=1)
 
 
@@ -205,7 +202,7 @@ class _Step:
     ):
         self.model, self.train, self.method, self.config = model, train, method, config
         self.settings, self.generator = settings, generator
-        self.shared = model.shared_parameters()
+        self.shared, self.task = model.shared_parameters(), model.task_specific_parameters()
         method.check_shared_parameters(self.shared)
         parameters = [*model.parameters(), *method.parameters()]
         self.optimizer = make_optimizer(
@@ -213,10 +210,10 @@ class _Step:
         )
 
     def __call__(self, i: int) -> dict[str, torch.Tensor]:
-        x, task_id, ys = self.train.batch(self.config.batch_size, self.settings, self.generator)
-        losses = _task_losses(self.model(x, task_id), self.train, ys)  # (R, T)
+        batch = self.train.batch(self.config.batch_size, self.settings, self.generator)
+        losses = _task_losses(self.model(batch.x, batch.task_id), self.train, batch)  # (R, T)
         self.optimizer.zero_grad(set_to_none=True)
-        weights = self.method.combine(losses, self.shared)
+        weights = self.method.combine(losses, self.shared, self.task)
         apply_schedule(self.optimizer, self.config, i)
         self.optimizer.step()
         return {"losses": losses.detach(), "weights": weights.detach().float()}

@@ -24,6 +24,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from ...models.conditioning.conditioned import parameter_groups
+
 __all__ = ["StackedReplicas"]
 
 
@@ -54,7 +56,7 @@ class StackedReplicas(nn.Module):
             self.register_buffer(f"buffer_{i}", buffers[name])
         # The skeleton lives on the meta device and outside the module tree: it holds no weights.
         self.__dict__["skeleton"] = copy.deepcopy(models[0]).to("meta")
-        shared = {id(p) for p in getattr(models[0], "shared_parameters", models[0].parameters)()}
+        shared = {id(p) for p in parameter_groups(models[0])[0]}
         self._shared = [
             i for i, (_, p) in enumerate(models[0].named_parameters()) if id(p) in shared
         ]
@@ -101,3 +103,8 @@ class StackedReplicas(nn.Module):
     def shared_parameters(self) -> list[nn.Parameter]:
         """The stacked versions of the parameters the architecture shares between tasks."""
         return [self.stacked[i] for i in self._shared]
+
+    def task_specific_parameters(self) -> list[nn.Parameter]:
+        """The stacked versions of the architecture's other parameters (each a task's own)."""
+        shared = set(self._shared)
+        return [p for i, p in enumerate(self.stacked) if i not in shared]

@@ -9,6 +9,7 @@ from mtml_lib.models.conditioning import (
     CONDITIONING,
     count_parameters,
     get_conditioning,
+    parameter_groups,
 )
 
 
@@ -44,6 +45,7 @@ class TestContract:
         assert count_parameters(model) == count_parameters(
             model, which="shared"
         ) + count_parameters(model, which="task_specific")
+        assert parameter_groups(model) == (shared, specific)  # the one way the loops ask
 
     def test_rows_are_processed_independently(self, name):
         """A row's output depends only on that row (and its task), not on the rest of the batch."""
@@ -93,3 +95,25 @@ def test_count_parameters():
         count_parameters(model, which="some")
     with pytest.raises(TypeError, match="must be a ConditionedModel"):
         count_parameters(nn.Linear(2, 2), which="shared")
+
+
+def test_parameter_groups_of_a_model_that_does_not_say_are_all_shared():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    shared, specific = parameter_groups(model)
+    assert shared == list(model.parameters()) and specific == []
+
+
+def test_parameter_groups_refuse_a_model_that_names_a_parameter_twice_or_never():
+    class Careless(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.trunk, self.head = nn.Linear(2, 3), nn.Linear(3, 1)
+
+        def shared_parameters(self):
+            return list(self.trunk.parameters())
+
+        def task_specific_parameters(self):
+            return [self.trunk.weight]
+
+    with pytest.raises(ValueError, match=r"name each parameter once.*'trunk.weight': 2.*'head"):
+        parameter_groups(Careless())
