@@ -14,7 +14,7 @@ import re
 import pytest
 
 from mtml_lib.claims import without_citations
-from mtml_lib.i18n.editions import twins
+from mtml_lib.course.editions.twins import twins
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "notebooks" / "homework" / "source"
@@ -136,8 +136,10 @@ def test_hw2_the_minutes_the_text_states_are_the_runs():
     minutes = re.search(r"training and testing took ([\d.]+) min", printed("hw2_blackbox"))
     assert minutes, "the run's time was not printed"
     texts = english_markdown("hw2_blackbox")
-    stated = {m for t in texts for m in re.findall(r"(\d+\.\d+) minutes", t)}
-    assert stated == {minutes.group(1)}, (stated, minutes.group(1))
+    stated = {float(m) for t in texts for m in re.findall(r"(\d+\.\d+) minutes", t)}
+    run = float(minutes.group(1))
+    # "about": a wall-clock time moves by a few percent from one run to the next on one machine
+    assert stated and all(abs(s - run) <= 0.1 * run for s in stated), (stated, run)
 
 
 # Figures computed from the run by the tests above.

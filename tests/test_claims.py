@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from mtml_lib.claims import cited_ids, claim, printed_claims, printed_statements
-from mtml_lib.i18n.editions import twin_language, twins
+from mtml_lib.course.editions.twins import twin_language, twins
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LABS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

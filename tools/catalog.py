@@ -15,7 +15,7 @@ Four catalogs:
 * the labs' code (``labs``, in ``notebooks/locale/``) and the homework's code (``homework``, in
   the graders' folder: it holds the hidden tests' messages): the comments of the code cells and
   the text they print and draw, outside solution blocks, translated when an edition is built
-  (:mod:`mtml_lib.i18n.code`).
+  (:mod:`mtml_lib.course.editions.code_cells`).
 
 A new message gets an empty translation, which the tests reject until it is translated; a message
 no code uses any more is dropped from the catalog.
@@ -38,8 +38,8 @@ from babel.messages.pofile import read_po, write_po
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mtml_lib.course.editions import code_cells as code_messages  # noqa: E402
 from mtml_lib.i18n import DOMAIN, LANGUAGES, LOCALE_DIR  # noqa: E402
-from mtml_lib.i18n import code as code_messages  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
 GRADERS = NOTEBOOKS / "homework" / "graders"
@@ -72,7 +72,8 @@ def from_python(paths):
 
 
 def from_code(paths):
-    """The comments of code cells and the text they show (:mod:`mtml_lib.i18n.code`)."""
+    """The comments of code cells and the text they show
+    (:mod:`mtml_lib.course.editions.code_cells`)."""
     for where, source in code_cells(paths):
         for message in code_messages.messages(source):
             yield where, 0, message

@@ -1,4 +1,4 @@
-"""Translations of the notebooks' markdown cells ("twins", see mtml_lib.i18n.editions).
+"""Translations of the notebooks' markdown cells ("twins", see mtml_lib.course.editions.twins).
 
     python tools/twins.py status                       # per notebook: translated, missing, stale
     python tools/twins.py export NB [--lang ko]        # the cells to translate, as a text file
@@ -24,7 +24,7 @@ import nbformat
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mtml_lib.i18n.editions import KEY, is_current, make_twin, source_hash, twins  # noqa: E402
+from mtml_lib.course.editions.twins import KEY, is_current, make_twin, source_hash, twins  # noqa: E402
 
 _HEAD = re.compile(r"^=== (\d+)\s*$", re.MULTILINE)
 

@@ -5,8 +5,8 @@ notebooks, solutions and hidden tests inside), ``graders/`` (the trusted graders
 released), and what nbgrader makes (``release/``, ``submitted/``, ``autograded/``,
 ``feedback/``, ``gradebook.db``). Its language is in ``edition.json`` beside the configuration
 (``{"language": "ko"}``; none: English); the course's nbgrader configuration runs
-:class:`mtml_lib.course.nbgrader_edition.SelectEdition` first when it generates an assignment,
-so a release (and the gradebook's copy of every locked cell) holds that edition's text.
+:class:`mtml_lib.course.editions.nbgrader_preprocessor.SelectEdition` first when it generates an
+assignment, so a release (and the gradebook's copy of every locked cell) holds that edition's text.
 
 Nothing here knows where a checkout of the workbook is: the folder is an argument, the
 ``MTML_COURSE`` environment variable, or ``notebooks/homework`` under the working folder.

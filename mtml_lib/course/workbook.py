@@ -3,9 +3,9 @@ and the homework releases, in one edition's language, stamped with their release
 
 Built from the one source (a ``notebooks/`` folder and its nbgrader course folder, both
 arguments), with nbgrader's own preprocessors; an edition's markdown comes from the translated
-twins beside the English cells (:mod:`mtml_lib.i18n.editions`). :func:`build_workbook` writes it
-into a folder with the update rule of :func:`mtml_lib.course.manifest.merge`, so rebuilding it
-over a student's folder adds and updates what they have not edited and keeps the rest.
+twins beside the English cells (:mod:`mtml_lib.course.editions.twins`). :func:`build_workbook`
+writes it into a folder with the update rule of :func:`mtml_lib.course.manifest.merge`, so
+rebuilding it over a student's folder adds and updates what they have not edited and keeps the rest.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..i18n import check_language
-from ..i18n.code import catalog
-from ..i18n.editions import select_edition
 from .check import locked_checksums
+from .editions.code_cells import catalog
+from .editions.twins import select_edition
 from .folder import (
     CourseError,
     assignments,

@@ -102,7 +102,7 @@ def translate(message: str) -> str:
 def shown(text: str) -> str:
     """``text``, unchanged: marks a string a notebook shows where no call shows it directly (the
     labels of a dict it loops over, say), so that an edition translates it like a title or a
-    printed line (:mod:`mtml_lib.i18n.code`)."""
+    printed line (:mod:`mtml_lib.course.editions.code_cells`)."""
     return text
 
 

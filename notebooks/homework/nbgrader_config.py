@@ -17,8 +17,8 @@ c.Execute.interrupt_on_timeout = True
 # The edition: a release holds the text of the course's language (edition.json beside this file;
 # none: English), with the translated twins of the source resolved and dropped. `mtml edition`
 # writes the course folder of another edition.
+from mtml_lib.course.editions.nbgrader_preprocessor import generate_preprocessors  # noqa: E402
 from mtml_lib.course.folder import STUBS, code_stub, course_language  # noqa: E402
-from mtml_lib.course.nbgrader_edition import generate_preprocessors  # noqa: E402
 
 c.GenerateAssignment.preprocessors = generate_preprocessors()
 c.SelectEdition.language = course_language(c.CourseDirectory.root)

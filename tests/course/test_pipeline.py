@@ -22,8 +22,8 @@ from testkit.homework import COPIED_4, COPIED_6, PIXEL_MEMORY, STUDENT_ID_TAG, c
 
 from mtml_lib import course as homework
 from mtml_lib.course import folder as course_folder
+from mtml_lib.course.editions.code_cells import catalog, translated
 from mtml_lib.course.folder import STUBS
-from mtml_lib.i18n.code import catalog, translated
 
 pytestmark = pytest.mark.slow
 

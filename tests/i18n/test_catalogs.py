@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from mtml_lib import i18n
-from mtml_lib.i18n import code
+from mtml_lib.course.editions import code_cells as code
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,9 @@ import pathlib
 import nbformat
 import pytest
 
+from mtml_lib.course.editions.code_cells import MissingTranslation, catalog, messages, translated
+from mtml_lib.course.editions.twins import select_edition
 from mtml_lib.i18n import shown
-from mtml_lib.i18n.code import MissingTranslation, catalog, messages, translated
-from mtml_lib.i18n.editions import select_edition
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LABS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -8,7 +8,7 @@ import re
 import nbformat
 import pytest
 
-from mtml_lib.i18n.editions import (
+from mtml_lib.course.editions.twins import (
     KEY,
     make_twin,
     problems,

@@ -10,7 +10,7 @@ import re
 import nbformat
 import pytest
 
-from mtml_lib.i18n.editions import select_edition
+from mtml_lib.course.editions.twins import select_edition
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HOMEWORK = ROOT / "notebooks" / "homework" / "source"

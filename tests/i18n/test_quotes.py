@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from babel.messages.pofile import read_po
 
-from mtml_lib.i18n.editions import twin_language
+from mtml_lib.course.editions.twins import twin_language
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted(

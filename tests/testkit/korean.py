@@ -21,8 +21,8 @@ import tokenize
 import nbformat
 
 import mtml_lib
-from mtml_lib.i18n.code import KEPT_WORDS as KEPT_CODE
-from mtml_lib.i18n.code import as_python
+from mtml_lib.course.editions.code_cells import KEPT_WORDS as KEPT_CODE
+from mtml_lib.course.editions.code_cells import as_python
 
 FIGURE_TEXTS = "MTML_FIGURE_TEXTS"
 WIDGET = "application/vnd.jupyter.widget-view+json"  # a widget's text/plain is not what shows
@@ -47,7 +47,8 @@ get_ipython().events.register("post_execute", _record_figure_texts)
 '''
 
 # What stays English on purpose, and why (besides the words every edition keeps in its code,
-# mtml_lib.i18n.code.KEPT_WORDS: the field's notation, the names of methods and datasets).
+# mtml_lib.course.editions.code_cells.KEPT_WORDS: the field's notation, the names of methods and
+# datasets).
 KEPT = {
     # notation the outputs use: "5-way 1-shot", subscripts, a method's name
     "notation": "way shot N-way K-shot z_i tau cross-stitch Meta-SGD Nelder-Mead",

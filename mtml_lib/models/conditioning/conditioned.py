@@ -100,15 +100,18 @@ def parameter_groups(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Para
     """``(shared, task_specific)``: the one way the workbook names the parameters a weighting
     method treats apart (passed to :meth:`~mtml_lib.weighting.Weighting.combine`).
 
-    A model that says which of its parameters are shared and which are task-specific (every
-    :class:`ConditionedModel`, the stacked replicas) is asked; the two lists must together hold
-    each of its parameters once. Any other model's parameters are all shared.
+    The model is asked: ``shared_parameters()`` (every :class:`ConditionedModel`, the stacked
+    replicas, a student's model) and ``task_specific_parameters()`` when it has one, the two
+    lists then holding each of its parameters once; without the second, every parameter not
+    shared is task-specific. A model that says neither shares all of its parameters.
     """
     if not callable(getattr(model, "shared_parameters", None)):
         return list(model.parameters()), []
     shared = list(model.shared_parameters())
-    specific = getattr(model, "task_specific_parameters", None)
-    task = list(specific()) if callable(specific) else []
+    if not callable(getattr(model, "task_specific_parameters", None)):
+        ids = {id(p) for p in shared}
+        return shared, [p for p in model.parameters() if id(p) not in ids]
+    task = list(model.task_specific_parameters())
     counts: dict[int, int] = {}
     for p in (*shared, *task):
         counts[id(p)] = counts.get(id(p), 0) + 1

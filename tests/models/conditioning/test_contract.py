@@ -103,6 +103,24 @@ def test_parameter_groups_of_a_model_that_does_not_say_are_all_shared():
     assert shared == list(model.parameters()) and specific == []
 
 
+def test_parameter_groups_of_a_model_that_names_only_its_shared_ones():
+    """A student's model may say only which parameters are shared: the rest are its tasks'."""
+
+    class Heads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.trunk, self.heads = nn.Linear(2, 3), nn.ModuleList(nn.Linear(3, 1) for _ in "ab")
+
+        def shared_parameters(self):
+            return list(self.trunk.parameters())
+
+    model = Heads()
+    assert parameter_groups(model) == (
+        list(model.trunk.parameters()),
+        list(model.heads.parameters()),
+    )
+
+
 def test_parameter_groups_refuse_a_model_that_names_a_parameter_twice_or_never():
     class Careless(nn.Module):
         def __init__(self):

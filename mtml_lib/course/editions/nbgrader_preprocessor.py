@@ -11,8 +11,8 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from ..i18n.code import catalog
-from ..i18n.editions import select_edition
+from .code_cells import catalog
+from .twins import select_edition
 
 __all__ = ["SelectEdition", "generate_preprocessors"]
 

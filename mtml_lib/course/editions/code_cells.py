@@ -1,7 +1,8 @@
 """Code cells in an edition's language: the comments a student reads, and the text the code shows.
 
 An edition's code is the source's code. What is translated, when an edition is built
-(:func:`mtml_lib.i18n.editions.select_edition`), is what a student reads and no program reads:
+(:func:`mtml_lib.course.editions.twins.select_edition`), is what a student reads and no program
+reads:
 
 * comments (a block of full-line comments is one message, re-wrapped in the translation; a comment
   after code is one message);

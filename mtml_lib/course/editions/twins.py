@@ -10,8 +10,8 @@ report until the translation is updated and re-hashed (``python tools/twins.py r
 cells are shared: an edition differs from the source in its markdown, in one code line,
 ``LANGUAGE = "en"`` in the parameters (or setup) cell, which selects the language of the
 messages (:func:`mtml_lib.i18n.set_language`), and in what a student reads in the code and no
-program reads: its comments and the text it prints and draws (:mod:`mtml_lib.i18n.code`, from a
-catalog kept beside the notebooks).
+program reads: its comments and the text it prints and draws
+(:mod:`mtml_lib.course.editions.code_cells`, from a catalog kept beside the notebooks).
 
 :func:`select_edition` builds an edition: for English it drops the twins; for another language
 each English cell takes its twin's text (keeping its own metadata, so nbgrader's grade ids and
@@ -24,8 +24,8 @@ import copy
 import hashlib
 import re
 
-from . import LANGUAGES, check_language
-from .code import MissingTranslation, translated
+from ...i18n import LANGUAGES, check_language
+from .code_cells import MissingTranslation, translated
 
 __all__ = [
     "KEY",
@@ -135,8 +135,9 @@ def _translated_code(cell, index: int, code, strict: bool) -> str:
 
 def select_edition(notebook, language: str, *, strict: bool = True, code=None):
     """A copy of ``notebook`` in ``language``: twins resolved and dropped, the language line set,
-    and with ``code`` (a message's translation or ``None``: see :func:`mtml_lib.i18n.code.catalog`)
-    the comments and the shown text of its code cells translated.
+    and with ``code`` (a message's translation or ``None``: see
+    :func:`mtml_lib.course.editions.code_cells.catalog`) the comments and the shown text of its
+    code cells translated.
 
     With ``strict``, a missing or stale twin, or a code message ``code`` does not translate, is an
     error naming the cell; otherwise that cell stays English.
