@@ -17,9 +17,9 @@ from mtml_lib.data.digits import multitask_classification
 from mtml_lib.data.multitask_data import MultiTaskDataset
 from mtml_lib.device import get_device
 from mtml_lib.grads import per_task_gradients, per_task_gradients_looped
-from mtml_lib.models.conditioning import get_conditioning, parameter_groups
+from mtml_lib.models.conditioning import get_conditioning
 from mtml_lib.training import task_losses
-from mtml_lib.weighting import WEIGHTING, get_weighting
+from mtml_lib.weighting import WEIGHTING, get_weighting, parameter_groups
 
 from ._timing import print_table, time_side_by_side
 

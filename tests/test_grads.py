@@ -6,7 +6,8 @@ from torch import nn
 
 from mtml_lib import grads
 from mtml_lib.grads import per_task_gradients, per_task_gradients_looped
-from mtml_lib.models.conditioning import CONDITIONING, get_conditioning, parameter_groups
+from mtml_lib.models.conditioning import CONDITIONING, get_conditioning
+from mtml_lib.weighting import parameter_groups
 
 
 def test_per_task_gradients_match_one_backward_per_task():

@@ -28,8 +28,8 @@ from torch import nn
 from .._validation import check_int
 from ..data.multitask_data import MultiTaskBatch, MultiTaskDataset
 from ..metrics import gradient_cosine, task_affinity
-from ..models.conditioning.conditioned import parameter_groups
 from ..training.multitask_loop import task_losses
+from ..weighting import parameter_groups
 
 __all__ = ["GradientCosineRecorder", "AffinityRecorder"]
 

@@ -39,9 +39,8 @@ from .. import distributed
 from .._validation import check_int
 from ..data.multitask_data import MultiTaskBatch, MultiTaskDataset
 from ..device import get_device
-from ..models.conditioning.conditioned import parameter_groups
 from ..seeding import make_generator
-from ..weighting import GradientCombination, Weighting, get_weighting
+from ..weighting import GradientCombination, Weighting, get_weighting, parameter_groups
 from .config import FitConfig, make_config
 from .core import History, Loop, check_streams_differ
 from .optim import apply_schedule, make_optimizer

@@ -32,7 +32,7 @@ from .cagrad import CAGrad
 from .dwa import DynamicWeightAverage
 from .equal import EqualWeighting
 from .gradnorm import GradNorm
-from .method import GradientCombination, LossWeighting, Weighting
+from .method import GradientCombination, LossWeighting, Weighting, parameter_groups
 from .mgda import MGDA
 from .pcgrad import PCGrad
 from .random_weighting import RandomWeighting
@@ -40,7 +40,14 @@ from .static import StaticWeighting
 from .uncertainty import UncertaintyWeighting
 from .worst_case import WorstCaseWeighting
 
-__all__ = ["WEIGHTING", "get_weighting", "Weighting", "LossWeighting", "GradientCombination"]
+__all__ = [
+    "WEIGHTING",
+    "get_weighting",
+    "Weighting",
+    "LossWeighting",
+    "GradientCombination",
+    "parameter_groups",
+]
 
 #: name -> class
 WEIGHTING: dict[str, type[Weighting]] = {

@@ -3,7 +3,7 @@ r"""The one interface every loss-weighting or gradient method follows.
 The multi-task objective is :math:`\min_\theta \sum_i w_i \mathcal{L}_i(\theta)`.
 A method's :meth:`Weighting.combine` takes the per-task losses ``(T,)``, the shared parameters
 and the task-specific ones (both named by the model, see
-:func:`~mtml_lib.models.conditioning.parameter_groups`), accumulates the combined gradient into
+:func:`parameter_groups`), accumulates the combined gradient into
 ``.grad`` of every parameter (task-specific parameters get their own task's gradient), and
 returns the weights it applied, so they can be logged and tested as numbers.
 
@@ -38,7 +38,7 @@ from .. import distributed
 from .._validation import check_int, check_tensor
 from ..grads import per_task_gradients
 
-__all__ = ["Weighting", "LossWeighting", "GradientCombination"]
+__all__ = ["Weighting", "LossWeighting", "GradientCombination", "parameter_groups"]
 
 
 class Weighting:
@@ -221,3 +221,35 @@ class GradientCombination(Weighting):
         if task and losses.requires_grad:
             torch.autograd.backward(losses.sum(), inputs=task)
         return weights
+
+
+def parameter_groups(
+    model: torch.nn.Module,
+) -> tuple[list[torch.nn.Parameter], list[torch.nn.Parameter]]:
+    """``(shared, task_specific)``: the one way the workbook names the parameters a weighting
+    method treats apart (passed to :meth:`Weighting.combine`).
+
+    The model is asked: ``shared_parameters()`` (every conditioned model of
+    :mod:`mtml_lib.models.conditioning`, the stacked replicas, a student's model) and
+    ``task_specific_parameters()`` when it has one, the two lists then holding each of its
+    parameters once; without the second, every parameter not shared is task-specific. A model
+    that says neither shares all of its parameters.
+    """
+    if not callable(getattr(model, "shared_parameters", None)):
+        return list(model.parameters()), []
+    shared = list(model.shared_parameters())
+    if not callable(getattr(model, "task_specific_parameters", None)):
+        ids = {id(p) for p in shared}
+        return shared, [p for p in model.parameters() if id(p) not in ids]
+    task = list(model.task_specific_parameters())
+    counts: dict[int, int] = {}
+    for p in (*shared, *task):
+        counts[id(p)] = counts.get(id(p), 0) + 1
+    wrong = {n: counts.get(id(p), 0) for n, p in model.named_parameters()}
+    wrong = {n: times for n, times in wrong.items() if times != 1}
+    if wrong:
+        raise ValueError(
+            f"`model` {type(model).__name__} must name each parameter once, as shared or as "
+            f"task-specific; got (parameter: times named) {dict(list(wrong.items())[:5])}."
+        )
+    return shared, task

@@ -60,7 +60,7 @@ import functools
 
 from ..._validation import lookup
 from .concat import Additive, Concat, additive_to_concat, concat_to_additive
-from .conditioned import ConditionedModel, count_parameters, parameter_groups
+from .conditioned import ConditionedModel, count_parameters
 from .moe import MixtureOfExperts
 from .multihead import MultiHead
 from .multiplicative import FiLM, Multiplicative
@@ -79,7 +79,6 @@ __all__ = [
     "FiLM",
     "MixtureOfExperts",
     "count_parameters",
-    "parameter_groups",
     "concat_to_additive",
     "additive_to_concat",
 ]

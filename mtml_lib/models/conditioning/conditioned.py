@@ -22,7 +22,7 @@ from torch import nn
 
 from ..._validation import check_choice, check_int, check_tensor
 
-__all__ = ["ConditionedModel", "count_parameters", "parameter_groups", "DEFAULT_HIDDEN"]
+__all__ = ["ConditionedModel", "count_parameters", "DEFAULT_HIDDEN"]
 
 DEFAULT_HIDDEN = (64, 64)
 
@@ -94,32 +94,3 @@ def count_parameters(model: nn.Module, *, which: str = "all") -> int:
             model.shared_parameters() if which == "shared" else model.task_specific_parameters()
         )
     return sum(p.numel() for p in params)
-
-
-def parameter_groups(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
-    """``(shared, task_specific)``: the one way the workbook names the parameters a weighting
-    method treats apart (passed to :meth:`~mtml_lib.weighting.Weighting.combine`).
-
-    The model is asked: ``shared_parameters()`` (every :class:`ConditionedModel`, the stacked
-    replicas, a student's model) and ``task_specific_parameters()`` when it has one, the two
-    lists then holding each of its parameters once; without the second, every parameter not
-    shared is task-specific. A model that says neither shares all of its parameters.
-    """
-    if not callable(getattr(model, "shared_parameters", None)):
-        return list(model.parameters()), []
-    shared = list(model.shared_parameters())
-    if not callable(getattr(model, "task_specific_parameters", None)):
-        ids = {id(p) for p in shared}
-        return shared, [p for p in model.parameters() if id(p) not in ids]
-    task = list(model.task_specific_parameters())
-    counts: dict[int, int] = {}
-    for p in (*shared, *task):
-        counts[id(p)] = counts.get(id(p), 0) + 1
-    wrong = {n: counts.get(id(p), 0) for n, p in model.named_parameters()}
-    wrong = {n: times for n, times in wrong.items() if times != 1}
-    if wrong:
-        raise ValueError(
-            f"`model` {type(model).__name__} must name each parameter once, as shared or as "
-            f"task-specific; got (parameter: times named) {dict(list(wrong.items())[:5])}."
-        )
-    return shared, task

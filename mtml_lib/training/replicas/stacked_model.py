@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from ...models.conditioning.conditioned import parameter_groups
+from ...weighting import parameter_groups
 
 __all__ = ["StackedReplicas"]
 

@@ -9,8 +9,8 @@ from mtml_lib.models.conditioning import (
     CONDITIONING,
     count_parameters,
     get_conditioning,
-    parameter_groups,
 )
+from mtml_lib.weighting import parameter_groups
 
 
 @pytest.mark.parametrize("name", sorted(CONDITIONING))
