@@ -2,23 +2,12 @@
 
 import pytest
 import torch
+from testkit.conditioning import model_for
 
 from mtml_lib.data.digits import mixed_losses, multilabel
 from mtml_lib.data.multitask_data import MultiTaskDataset
 from mtml_lib.data.sinusoids import sinusoid_tasks
-from mtml_lib.models.conditioning import get_conditioning
 from mtml_lib.training import fit
-
-
-def model_for(data, name="multihead", seed=0):
-    torch.manual_seed(seed)
-    return get_conditioning(
-        name,
-        in_features=data.in_features,
-        out_features=data.out_features,
-        num_tasks=data.num_tasks,
-        hidden=(32,),
-    )
 
 
 def test_task_sampling_uniform_and_proportional():

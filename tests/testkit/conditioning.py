@@ -19,3 +19,15 @@ def batch(n=16, seed=0, device="cpu"):
     x = torch.randn(n, IN, generator=g)
     task_id = torch.randint(0, T, (n,), generator=g)
     return x.to(device), task_id.to(device)
+
+
+def model_for(data, name="multihead", seed=0):
+    """Conditioning choice ``name`` sized for a multi-task dataset, initialised from ``seed``."""
+    torch.manual_seed(seed)
+    return get_conditioning(
+        name,
+        in_features=data.in_features,
+        out_features=data.out_features,
+        num_tasks=data.num_tasks,
+        hidden=(32,),
+    )

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from testkit.conditioning import model_for
 
 from mtml_lib.data.digits import mixed_losses, multilabel
 from mtml_lib.data.multitask_data import MultiTaskDataset
@@ -15,17 +16,6 @@ def digits_data():
     return (
         MultiTaskDataset.sample(multilabel(split="train"), 400, generator=0),
         MultiTaskDataset.sample(multilabel(split="test"), 300, generator=1),
-    )
-
-
-def model_for(data, name="multihead", seed=0):
-    torch.manual_seed(seed)
-    return get_conditioning(
-        name,
-        in_features=data.in_features,
-        out_features=data.out_features,
-        num_tasks=data.num_tasks,
-        hidden=(32,),
     )
 
 
@@ -227,7 +217,6 @@ def test_a_checkpoint_of_another_format_is_refused_clearly(digits_data, tmp_path
 def test_fit_refuses_task_sampling_with_methods_that_need_every_loss():
     from mtml_lib.data.digits import multilabel
     from mtml_lib.data.multitask_data import MultiTaskDataset
-    from mtml_lib.models.conditioning import get_conditioning
     from mtml_lib.training import fit
 
     data = MultiTaskDataset.sample(multilabel(), 20, generator=0)
