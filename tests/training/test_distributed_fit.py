@@ -36,7 +36,7 @@ class _Combined(MultiTaskDataset):
                 xs.append(part.x[j * batch_size : (j + 1) * batch_size])
                 ids.append(part.task_id[j * batch_size : (j + 1) * batch_size])
         return MultiTaskBatch(
-            torch.cat(xs), torch.cat(ids), ys, parts[0].tasks, 2 * batch_size, self.widths
+            torch.cat(xs), torch.cat(ids), ys, parts[0].tasks, len(parts) * batch_size, self.widths
         )
 
 
