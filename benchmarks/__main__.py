@@ -16,6 +16,7 @@ BENCHMARKS = [
     "grading",
     "homework",
     "notebooks",
+    "classroom",
 ]
 
 

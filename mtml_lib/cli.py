@@ -26,6 +26,13 @@ For instructors (in the workbook's checkout; notebooks/ and notebooks/homework b
     mtml train CONFIG               a meta-training or multi-task run from a TOML config (under
                                     torchrun: data-parallel)
 
+For the administrator of a class's server (as root, in the checkout):
+
+    mtml hub start CLASS.toml       the roster's accounts, the exchange, the course folder and the
+                                    editions' workbooks, then JupyterHub (deploy/hub/)
+    mtml hub accounts CLASS.toml    only the accounts (students added to the roster)
+    mtml hub remove CLASS.toml      delete the roster's accounts and their homes
+
 The course folder (nbgrader's) is ``--course``, else ``MTML_COURSE``, else
 ``notebooks/homework`` under the working folder.
 """
@@ -99,6 +106,11 @@ def _instructor_commands(commands) -> None:
     commands.add_parser("grades", help="export the grade table (CSV)").add_argument(
         "--out", default="grades.csv"
     )
+    hub = commands.add_parser("hub", help="a class's JupyterHub on this server (as root)")
+    hub.add_argument("action", choices=("start", "accounts", "remove"))
+    hub.add_argument("class_file", metavar="CLASS.toml")
+    hub.add_argument("--source", default="notebooks", help="the instructor notebooks")
+    hub.add_argument("--config", default="deploy/hub/jupyterhub_config.py")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -164,6 +176,29 @@ def _student(args) -> int:
     into = args.into or manifest.find_release(pathlib.Path.cwd()) or pathlib.Path.cwd()
     report = manifest.apply_update(args.archive, into)
     print("\n".join(report.lines()) or "already up to date")
+    return 0
+
+
+def _hub(args) -> int:
+    from .course import hub, hub_admin
+
+    settings = hub.read_settings(args.class_file)
+    members = hub.read_roster(settings.roster)
+    if os.geteuid() != 0:
+        raise hub.HubError("`mtml hub` makes Unix accounts and shared folders: run it as root.")
+    if args.action == "remove":
+        removed = hub_admin.remove_accounts(settings, members)
+        print(f"removed {len(removed)} account(s): {' '.join(removed)}")
+        return 0
+    made = hub_admin.create_accounts(settings, members)
+    state = hub_admin.state_folder(settings)
+    print(f"{len(made)} new account(s); their passwords are in {state / 'passwords.csv'}")
+    if args.action == "accounts":
+        return 0
+    hub_admin.prepare_folders(settings, members, source=args.source, course=args.course)
+    command, env = hub_admin.start_command(pathlib.Path(args.class_file), settings, args.config)
+    print(f"JupyterHub for {settings.course} on port {settings.port}, {settings.threads} thread(s)")
+    os.execve(command[0], command, env)
     return 0
 
 
@@ -234,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in ("selftest", "check", "update"):
             return _student(args)
+        if args.command == "hub":
+            return _hub(args)
         _instructor(args)
     except (CourseError, ValueError) as error:
         parser.exit(2, f"mtml {args.command}: {error}\n")

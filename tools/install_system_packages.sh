@@ -3,6 +3,7 @@
 #   chromium    the browser tests (tests/test_browser.py, skipped and saying why without it)
 #   bubblewrap  the grading sandbox (mtml autograde; tests/homework/test_sandbox.py fails without it)
 #   fonts-noto-cjk  a font with Hangul, so Chromium renders the Korean edition (tests/test_browser.py)
+#   nodejs, npm the class hub's proxy (configurable-http-proxy from npm; tests/hub)
 # Never fails itself: the tests say what is missing.
 CHROMIUM="${MTML_CHROMIUM:-/usr/bin/chromium}"
 missing=
@@ -11,6 +12,8 @@ command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
 if ! { command -v fc-list >/dev/null 2>&1 && fc-list :lang=ko 2>/dev/null | grep -q .; }; then
     missing="$missing fonts-noto-cjk"
 fi
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "no apt-get here to install$missing: the tests that need them say so" >&2
