@@ -91,9 +91,9 @@ def main(device: str = "auto") -> list[dict]:
         [
             [
                 r["notebook"][:2],
-                r["students"],
+                str(r["students"]),
                 "yes" if r["budget"] else "no",
-                r["threads"],
+                str(r["threads"]),
                 f"{r['mean']:.1f}",
                 f"{r['slowest']:.1f}",
                 f"{r['vs_alone']:.2f}",

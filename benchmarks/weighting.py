@@ -74,7 +74,7 @@ def gradient_rows(device: torch.device) -> list[dict]:
         ["tasks", "batched ms", "one pass per task ms", "looped / batched"],
         [
             [
-                r["num_tasks"],
+                str(r["num_tasks"]),
                 f"{r['batched'] * 1e3:.2f}",
                 f"{r['looped'] * 1e3:.2f}",
                 f"{r['looped'] / r['batched']:.1f}x",
