@@ -11,6 +11,7 @@ import pathlib
 import sys
 
 from mtml_lib.course import hub
+from mtml_lib.course.hub_spawner import ClassSpawner, prepare_home
 
 c = get_config()  # noqa: F821 - provided by JupyterHub
 
@@ -35,7 +36,7 @@ c.Authenticator.allowed_users = set(members)
 c.Authenticator.admin_users = {n for n, m in members.items() if m.role == "instructor"}
 
 # Each user's server: a process of their own Unix user, with the thread budget and memory limit.
-c.JupyterHub.spawner_class = "mtml_lib.course.hub_spawner.ClassSpawner"
+c.JupyterHub.spawner_class = ClassSpawner
 c.Spawner.cmd = [str(python), "-m", "jupyterhub.singleuser"]
 c.Spawner.default_url = "/lab"
 c.Spawner.environment = {
@@ -43,11 +44,7 @@ c.Spawner.environment = {
     "PATH": f"{python.parent}:/usr/local/bin:/usr/bin:/bin",
 }
 c.ClassSpawner.memory_limit_bytes = settings.memory_limit
-c.Spawner.pre_spawn_hook = functools.partial(
-    __import__("mtml_lib.course.hub_spawner", fromlist=["prepare_home"]).prepare_home,
-    settings,
-    members,
-)
+c.Spawner.pre_spawn_hook = functools.partial(prepare_home, settings, members)
 
 # The idle culler stops servers nobody has used for idle_timeout seconds.
 c.JupyterHub.services = [

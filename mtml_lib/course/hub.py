@@ -218,5 +218,5 @@ def read_settings(path: str | os.PathLike) -> HubSettings:
         value = getattr(settings, name)
         if not isinstance(value, int) or value < 1:
             raise HubError(f"{path}: [class] `{name}` must be an integer >= 1; got {value!r}.")
-    settings.memory_limit  # noqa: B018 - checks the size
+    memory_bytes(settings.memory_per_user)  # a size it cannot read is refused now, named
     return settings
