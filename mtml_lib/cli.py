@@ -84,6 +84,17 @@ def _instructor_commands(commands) -> None:
         )
     for name in ("release", "autograde", "feedback"):
         commands.add_parser(name, help=f"{name} a homework").add_argument("assignment")
+    commands.choices["release"].add_argument(
+        "--due",
+        help="the deadline, 'YYYY-MM-DD HH:MM Area/City' (e.g. '2026-12-14 23:59 Asia/Seoul'): "
+        "into the gradebook, and deadline.txt beside the released notebooks",
+    )
+    for name in ("release", "feedback"):
+        commands.choices[name].add_argument(
+            "--exchange",
+            action="store_true",
+            help="and put it in nbgrader's exchange, where students fetch it (a class's hub)",
+        )
     autograde = commands.choices["autograde"]
     autograde.add_argument("--student", action="append", help="grade only this student")
     autograde.add_argument("--cell-timeout", type=int, default=30)
@@ -102,7 +113,12 @@ def _instructor_commands(commands) -> None:
     )
     collecting = commands.add_parser("collect", help="copy submissions from a folder")
     collecting.add_argument("assignment")
-    collecting.add_argument("folder")
+    collecting.add_argument(
+        "folder",
+        nargs="?",
+        help="a folder of submissions; none: nbgrader's exchange (a class's hub), where a "
+        "submission in another student's name is refused",
+    )
     commands.add_parser("grades", help="export the grade table (CSV)").add_argument(
         "--out", default="grades.csv"
     )
@@ -235,7 +251,13 @@ def _instructor(args) -> None:
         built = course.edition_course(folder, args.lang, args.out)
         print(f"course folder of the {args.lang} edition written to {built}")
     elif args.command == "release":
-        print(f"release written to {course.release(folder, args.assignment)}")
+        released = course.release(folder, args.assignment, due=args.due, exchange=args.exchange)
+        print(f"release written to {released}" + (", and to the exchange" if args.exchange else ""))
+    elif args.command == "collect" and args.folder is None:
+        times = course.collect_exchange(folder, args.assignment)
+        print(f"collected {len(times)} submission(s) from the exchange")
+        for student, when in times.items():
+            print(f"  {student}: submitted {when}")
     elif args.command == "collect":
         students = course.collect(folder, args.assignment, pathlib.Path(args.folder))
         print(f"collected {len(students)} submission(s)")
@@ -255,7 +277,8 @@ def _instructor(args) -> None:
     elif args.command == "grades":
         print(f"grades written to {course.export_grades(folder, args.out)}")
     elif args.command == "feedback":
-        print(f"feedback written to {course.feedback(folder, args.assignment)}")
+        written = course.feedback(folder, args.assignment, exchange=args.exchange)
+        print(f"feedback written to {written}" + (", and to the exchange" if args.exchange else ""))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,6 +42,7 @@ c.Spawner.default_url = "/lab"
 c.Spawner.environment = {
     **hub.kernel_environment(settings.threads),
     "PATH": f"{python.parent}:/usr/local/bin:/usr/bin:/bin",
+    "TZ": settings.timezone,  # the clock students see is the course's
 }
 c.ClassSpawner.memory_limit_bytes = settings.memory_limit
 c.Spawner.pre_spawn_hook = functools.partial(prepare_home, settings, members)

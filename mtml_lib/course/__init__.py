@@ -17,7 +17,7 @@ from .folder import (
 )
 from .handout import build_handout
 from .manifest import apply_update
-from .pipeline import autograde, collect, export_grades, feedback, release
+from .pipeline import autograde, collect, collect_exchange, export_grades, feedback, release
 from .workbook import build_workbook
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "find_course",
     "release",
     "collect",
+    "collect_exchange",
     "autograde",
     "export_grades",
     "feedback",

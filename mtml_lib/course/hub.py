@@ -35,6 +35,7 @@ import pathlib
 import re
 import sys
 import tomllib
+import zoneinfo
 
 from ..i18n import LANGUAGES
 
@@ -152,7 +153,8 @@ class HubSettings:
         exchange: nbgrader's exchange root, shared by every user.
         course_folder: the instructors' nbgrader course folder (sources, graders, gradebook).
         handouts: where the hub keeps the student handout of each edition.
-        timezone: the course's time zone (an IANA name), in which nbgrader stamps submissions.
+        timezone: the course's time zone (an IANA name): the clock of every user's server
+            (``TZ``); deadlines name their own zone (``mtml release --due``).
         python: the interpreter users' servers and kernels run (default: the hub's own); every
             user must be able to run it, so it cannot sit under a home such as ``/root``.
     """
@@ -219,4 +221,11 @@ def read_settings(path: str | os.PathLike) -> HubSettings:
         if not isinstance(value, int) or value < 1:
             raise HubError(f"{path}: [class] `{name}` must be an integer >= 1; got {value!r}.")
     memory_bytes(settings.memory_per_user)  # a size it cannot read is refused now, named
+    try:
+        zoneinfo.ZoneInfo(str(settings.timezone))
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise HubError(
+            f"{path}: [class] `timezone` must be an IANA time zone such as 'Asia/Seoul' or "
+            f"'UTC'; got {settings.timezone!r}."
+        ) from None
     return settings

@@ -18,7 +18,13 @@ from traitlets import Integer
 
 from .hub import HubSettings, Member
 
-__all__ = ["ClassSpawner", "prepare_home", "nbgrader_config_text", "LAB_LOCALES"]
+__all__ = [
+    "ClassSpawner",
+    "prepare_home",
+    "nbgrader_config_text",
+    "LAB_LOCALES",
+    "INSTRUCTOR_PANELS",
+]
 
 #: JupyterLab's language pack for an edition (jupyterlab-language-pack-ko-kr)
 LAB_LOCALES = {"ko": "ko_KR"}
@@ -26,6 +32,8 @@ LAB_LOCALES = {"ko": "ko_KR"}
 _TRANSLATION = (
     ".jupyter/lab/user-settings/@jupyterlab/translation-extension/plugin.jupyterlab-settings"
 )
+#: nbgrader's instructor panels, which a student's JupyterLab does not show (nbgrader's advice)
+INSTRUCTOR_PANELS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment")
 
 
 class ClassSpawner(LocalProcessSpawner):
@@ -52,16 +60,19 @@ class ClassSpawner(LocalProcessSpawner):
         return preexec
 
 
-def nbgrader_config_text(settings: HubSettings, member: Member) -> str:
+def nbgrader_config_text(settings: HubSettings, member: Member, workbook: pathlib.Path) -> str:
     """A user's ``~/.jupyter/nbgrader_config.py``: the course and the shared exchange (its path
-    holds the course, so one hub can serve several courses); a grader's also names the course
-    folder."""
+    holds the course, so one hub can serve several courses), homework fetched into their
+    ``workbook`` folder (JupyterLab's root: nbgrader's default is the server's working folder,
+    the home); a grader's also names the course folder."""
     lines = [
         "c = get_config()  # noqa: F821",
         f"c.CourseDirectory.course_id = {settings.course!r}",
         f"c.Exchange.root = {str(settings.exchange)!r}",
         "c.Exchange.path_includes_course = True",
-        f"c.Exchange.timezone = {settings.timezone!r}",
+        f"c.Exchange.assignment_dir = {str(workbook)!r}",
+        "# nbgrader's stamps in UTC, which it reads back right (mtml_lib.course.deadline)",
+        'c.Exchange.timezone = "UTC"',
     ]
     if member.grades:
         lines.append(f"c.CourseDirectory.root = {str(settings.course_folder)!r}")
@@ -75,8 +86,9 @@ def _give(path: pathlib.Path, uid: int, gid: int) -> None:
 
 def prepare_home(settings: HubSettings, members: dict[str, Member], spawner) -> None:
     """``Spawner.pre_spawn_hook``: at a user's first start, their edition's workbook in
-    ``~/workbook``, JupyterLab in their edition's language, and nbgrader's settings; later starts
-    leave their files alone (the nbgrader settings are rewritten, they are the course's)."""
+    ``~/workbook``, JupyterLab in their edition's language, and nbgrader's settings (a student's
+    JupyterLab without nbgrader's instructor panels); later starts leave their files alone (the
+    nbgrader settings are rewritten, they are the course's)."""
     member = members[spawner.user.name]
     account = pwd.getpwnam(member.username)
     home = pathlib.Path(account.pw_dir)
@@ -88,7 +100,7 @@ def prepare_home(settings: HubSettings, members: dict[str, Member], spawner) -> 
     jupyter = home / ".jupyter"
     jupyter.mkdir(exist_ok=True)
     (jupyter / "nbgrader_config.py").write_text(
-        nbgrader_config_text(settings, member), encoding="utf-8"
+        nbgrader_config_text(settings, member, workbook), encoding="utf-8"
     )
     if member.edition in LAB_LOCALES:
         setting = home / _TRANSLATION
@@ -97,5 +109,12 @@ def prepare_home(settings: HubSettings, members: dict[str, Member], spawner) -> 
             setting.write_text(
                 json.dumps({"locale": LAB_LOCALES[member.edition]}), encoding="utf-8"
             )
+    if not member.grades:
+        page = jupyter / "labconfig" / "page_config.json"
+        page.parent.mkdir(exist_ok=True)
+        page.write_text(
+            json.dumps({"disabledExtensions": dict.fromkeys(INSTRUCTOR_PANELS, True)}),
+            encoding="utf-8",
+        )
     _give(jupyter, uid, gid)
     spawner.notebook_dir = str(workbook)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import datetime
 import hashlib
 import json
 import os
@@ -26,12 +27,59 @@ from ..grading.regrade import load_spec, run_probes
 from ..grading.sandbox import Limits, Sandbox, readonly_roots, unavailable_reason
 from .folder import CourseError, _with_environment_bin, course_language, nbgrader
 
-__all__ = ["release", "collect", "autograde", "export_grades", "feedback"]
+__all__ = ["release", "collect", "collect_exchange", "autograde", "export_grades", "feedback"]
 
 
-def release(course: pathlib.Path, assignment: str, *, quiet: bool = False) -> pathlib.Path:
+def release(
+    course: pathlib.Path,
+    assignment: str,
+    *,
+    due: str | None = None,
+    exchange: bool = False,
+    quiet: bool = False,
+) -> pathlib.Path:
+    """The student version of ``assignment`` in ``release/<assignment>/``.
+
+    ``due`` (``"YYYY-MM-DD HH:MM Area/City"``) sets the deadline in the gradebook and writes
+    ``deadline.txt`` beside the notebooks: the deadline in its zone and in UTC, and the course's
+    late policy, in the course's language (:mod:`mtml_lib.course.deadline`). ``exchange``
+    then releases it to nbgrader's exchange (``nbgrader release_assignment``), where students
+    fetch it.
+    """
+    from .deadline import DEADLINE_FILE, deadline_note, late_policy, set_deadline
+
+    deadline = set_deadline(course, assignment, due) if due is not None else None
     nbgrader(course, "generate_assignment", assignment, "--force", quiet=quiet)
-    return course / "release" / assignment
+    folder = course / "release" / assignment
+    if deadline is not None:
+        note = deadline_note(deadline, assignment, late_policy(course), course_language(course))
+        (folder / DEADLINE_FILE).write_text(note, encoding="utf-8")
+    if exchange:
+        nbgrader(course, "release_assignment", assignment, "--force", quiet=quiet)
+    return folder
+
+
+def collect_exchange(course: pathlib.Path, assignment: str) -> dict[str, str]:
+    """Collect ``assignment`` from nbgrader's exchange into ``submitted/`` (each student's latest
+    submission; one in another's name is refused, :class:`mtml_lib.course.exchange.OwnedCollect`).
+
+    Returns:
+        each collected student's time of submission, in UTC, with how late it was.
+    """
+    from nbgrader.utils import parse_utc
+
+    from .deadline import deadline_of
+    from .exchange import STAMP_FORMAT
+
+    nbgrader(course, "collect", assignment, "--update")
+    due = deadline_of(course, assignment)
+    times = {}
+    for stamp in sorted((course / "submitted").glob(f"*/{assignment}/timestamp.txt")):
+        made = parse_utc(stamp.read_text(encoding="utf-8").strip())
+        late = (made - due.replace(tzinfo=None)).total_seconds() if due else 0.0
+        status = f"late by {datetime.timedelta(seconds=round(late))}" if late > 0 else "on time"
+        times[stamp.parent.parent.name] = f"{made.strftime(STAMP_FORMAT)} ({status})"
+    return times
 
 
 def collect(course: pathlib.Path, assignment: str, folder: pathlib.Path) -> dict[str, str]:
@@ -183,8 +231,16 @@ def autograde(
             ),
         )
     probed = dict(zip(notebooks, graded))
+    from .deadline import late_policy
+
     return record(
-        course, assignment, spec, reference, probed, feedback_language=course_language(course)
+        course,
+        assignment,
+        spec,
+        reference,
+        probed,
+        feedback_language=course_language(course),
+        late=late_policy(course),
     )
 
 
@@ -259,7 +315,11 @@ def export_grades(course: pathlib.Path, out: str | os.PathLike) -> pathlib.Path:
     return out
 
 
-def feedback(course: pathlib.Path, assignment: str) -> pathlib.Path:
-    """HTML feedback for every graded submission of ``assignment``, in ``course/feedback``."""
+def feedback(course: pathlib.Path, assignment: str, *, exchange: bool = False) -> pathlib.Path:
+    """HTML feedback for every graded submission of ``assignment``, in ``course/feedback``;
+    with ``exchange``, released to nbgrader's exchange too, where each student fetches their own
+    (``nbgrader fetch_feedback``, or Fetch Feedback in JupyterLab)."""
     nbgrader(course, "generate_feedback", assignment, "--force")
+    if exchange:
+        nbgrader(course, "release_feedback", assignment)
     return course / "feedback"

@@ -4,6 +4,7 @@ course's language."""
 
 from __future__ import annotations
 
+import datetime
 import pathlib
 
 from ..i18n import language
@@ -38,10 +39,19 @@ def annotate(notebook: pathlib.Path, parts: dict) -> None:
 
 
 def record(
-    course, assignment, spec, reference, probed: dict, *, feedback_language: str = "en"
+    course,
+    assignment,
+    spec,
+    reference,
+    probed: dict,
+    *,
+    feedback_language: str = "en",
+    late=None,
 ) -> dict[str, dict[str, float]]:
     """Score every probed notebook, write the points into the gradebook and the feedback (in
-    ``feedback_language``)."""
+    ``feedback_language``); a late submission's notebook gets the penalty of ``late``, the
+    course's :class:`mtml_lib.course.deadline.LatePolicy`, on its re-graded score (nbgrader's own
+    late step saw the score before the re-grade)."""
     from nbgrader.api import Gradebook
 
     scores: dict[str, dict[str, float]] = {}
@@ -57,6 +67,15 @@ def record(
                 grade.manual_score = result.points
                 scores.setdefault(student, {})[part] = result.points
             annotate(notebook, parts)
+            seconds = gradebook.find_submission(assignment, student).total_seconds_late
+            graded = gradebook.find_submission_notebook(notebook.stem, assignment, student)
+            gradebook.db.flush()
+            gradebook.db.refresh(graded)  # its score is the sum the database makes of the grades
+            penalty = late.penalty(graded.score, seconds) if late and seconds > 0 else None
+            graded.late_submission_penalty = penalty
+            if penalty:
+                late_by = datetime.timedelta(seconds=round(seconds))
+                print(f"{student}: late by {late_by}, {penalty:g} points off (late policy)")
         gradebook.db.commit()
     for student, parts in scores.items():
         print(

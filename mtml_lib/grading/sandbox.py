@@ -135,9 +135,14 @@ def _module_path(module_name: str) -> pathlib.Path:
 
 
 def readonly_roots() -> list[pathlib.Path]:
-    """The folders the sandbox sees read-only: the system, this Python and the library."""
+    """The folders the sandbox sees read-only: the system, this Python, the library and every
+    package folder on ``sys.path`` (an environment may read another's packages through a
+    ``.pth`` file, as a class's shared environment can)."""
     roots = [pathlib.Path("/usr")]
-    for candidate in (sys.base_prefix, sys.prefix, LIBRARY):
+    packages = [
+        p for p in sys.path if p.endswith(("site-packages", "dist-packages")) and os.path.isdir(p)
+    ]
+    for candidate in (sys.base_prefix, sys.prefix, LIBRARY, *packages):
         path = pathlib.Path(candidate).resolve()
         if not any(path == root or root in path.parents for root in roots):
             roots.append(path)

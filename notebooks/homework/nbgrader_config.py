@@ -29,3 +29,16 @@ c.SelectEdition.locale_dir = os.path.join(c.CourseDirectory.root, "graders", "lo
 # written answers' placeholder
 c.ClearSolutions.code_stub = code_stub(c.SelectEdition.language)
 c.ClearSolutions.text_stub = STUBS[c.SelectEdition.language]["answer"]
+
+# Homework through nbgrader's exchange (a class's hub, README "Teaching a class"): a submission in
+# another student's name is refused, not only warned about, and a submission's time is not taken
+# on its own word (mtml_lib.course.exchange); nbgrader's time stamps are written in UTC, which it
+# reads back right (the deadlines keep their own zone: `mtml release --due`).
+c.ExchangeFactory.collect = "mtml_lib.course.exchange.OwnedCollect"
+c.Exchange.timezone = "UTC"
+
+# The late policy (mtml_lib.course.deadline): points off per day or part of a day late.
+c.AssignLatePenalties.plugin_class = "mtml_lib.course.deadline.LatePolicy"
+c.LatePolicy.percent_per_day = 10
+c.LatePolicy.zero_after_days = 7
+c.LatePolicy.grace_minutes = 0

@@ -89,6 +89,9 @@ def test_class_settings_resolve_paths_and_refuse_unknown_keys(tmp_path):
         read_settings(zero)
     with pytest.raises(HubError, match="needs `roster`"):
         read_settings(write(tmp_path, "none.toml", '[class]\ncourse = "c"\n'))
+    zone = write(tmp_path, "tz.toml", '[class]\ncourse = "c"\nroster = "r"\ntimezone = "KST"\n')
+    with pytest.raises(HubError, match=r"`timezone` must be an IANA time zone .* got 'KST'"):
+        read_settings(zone)
 
 
 def test_the_example_class_reads(request):
