@@ -281,7 +281,10 @@ def test_a_class_through_a_lab_session_and_a_homework(klass, students):
         ran = student.run_all(timeout_s=300)
         assert ran["executed"] == ran["code"] > 0 and ran["errors"] == [], (name, ran)
         student.shot("01")
-        print(f"{name}: notebook 01 ran in {ran['seconds']:.0f} s in the browser")
+        print(
+            f"{name}: notebook 01 ran in {ran['seconds']:.0f} s in the browser; their server "
+            f"and its kernel hold {hub.memory_mib(name):.0f} MiB (PSS)"
+        )
 
     # the homework: fetch, type an answer, submit (the first two before the deadline)
     for name in (a, b):

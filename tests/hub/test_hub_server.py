@@ -10,7 +10,6 @@ import pathlib
 import pwd
 import re
 import shutil
-import subprocess
 import sys
 import time
 import urllib.error
@@ -38,19 +37,6 @@ def running_class():
         yield klass
 
 
-def _memory_mib(user: str) -> float:
-    """The proportional memory (PSS) of every process of ``user``: their server and kernels."""
-    pids = subprocess.run(["pgrep", "-u", user], capture_output=True, text=True).stdout.split()
-    total = 0
-    for pid in pids:
-        try:
-            rollup = pathlib.Path(f"/proc/{pid}/smaps_rollup").read_text(encoding="utf-8")
-        except OSError:  # gone meanwhile
-            continue
-        total += int(re.search(r"^Pss:\s+(\d+) kB", rollup, re.MULTILINE).group(1))
-    return total / 1024
-
-
 def test_students_log_in_and_their_servers_get_their_share(running_class):
     klass = running_class
     student = klass.students()[0]
@@ -74,7 +60,7 @@ def test_students_log_in_and_their_servers_get_their_share(running_class):
     hidden = (home / ".jupyter" / "labconfig" / "page_config.json").read_text(encoding="utf-8")
     assert "@jupyter/nbgrader:formgrader" in hidden  # a student's JupyterLab has no formgrader
     time.sleep(2)
-    print(f"memory of an idle student's server: {_memory_mib(student):.0f} MiB (PSS)")
+    print(f"memory of an idle student's server: {hub.memory_mib(student):.0f} MiB (PSS)")
 
 
 def test_a_wrong_password_is_refused(running_class):

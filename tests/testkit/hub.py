@@ -212,3 +212,16 @@ def as_user(klass: Class, user: str, command: str, cwd: str | None = None):
         capture_output=True,
         text=True,
     )
+
+
+def memory_mib(user: str) -> float:
+    """The proportional memory (PSS) of every process of ``user``: their server and kernels."""
+    pids = subprocess.run(["pgrep", "-u", user], capture_output=True, text=True).stdout.split()
+    total = 0
+    for pid in pids:
+        try:
+            rollup = pathlib.Path(f"/proc/{pid}/smaps_rollup").read_text(encoding="utf-8")
+        except OSError:  # gone meanwhile
+            continue
+        total += int(re.search(r"^Pss:\s+(\d+) kB", rollup, re.MULTILINE).group(1))
+    return total / 1024
