@@ -7,7 +7,8 @@ starts as many threads as the machine has cores; with it, each gets the hub's sh
 (:func:`mtml_lib.course.hub.thread_budget`: cores / N, at least 1, through the same environment
 variables the hub sets). The table gives the mean and the slowest time a student waits, against
 one student alone. ``python -m benchmarks classroom`` (nothing else running: it is the machine's
-whole load that is measured).
+whole load that is measured); ``python -m benchmarks.classroom --notebook 05_meta_learning.ipynb
+--students 1 2 4`` for one notebook and some class sizes.
 """
 
 from __future__ import annotations
@@ -62,14 +63,21 @@ def _class_run(notebook: pathlib.Path, students: int, budget: bool) -> list[floa
     return seconds
 
 
-def main(device: str = "auto") -> list[dict]:
+def main(
+    device: str = "auto", notebooks: tuple[str, ...] = NOTEBOOKS, students_at_once=STUDENTS
+) -> list[dict]:
     del device  # the CPU is what students share
+    if not students_at_once or students_at_once[0] != 1 or min(students_at_once) < 1:
+        raise ValueError(
+            "`students_at_once` must start with 1 (the run the others are compared with) and "
+            f"hold counts >= 1; got {list(students_at_once)}."
+        )
     root = pathlib.Path(__file__).parents[1] / "notebooks"
     cores = len(os.sched_getaffinity(0))
     results = []
-    for name in NOTEBOOKS:
+    for name in notebooks:
         alone = None
-        for students in STUDENTS:
+        for students in students_at_once:
             for budget in (False, True):
                 seconds = _class_run(root / name, students, budget)
                 mean, worst = sum(seconds) / len(seconds), max(seconds)
@@ -102,3 +110,13 @@ def main(device: str = "auto") -> list[dict]:
         ],
     )
     return results
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.classroom", description=__doc__)
+    parser.add_argument("--notebook", action="append", choices=NOTEBOOKS)
+    parser.add_argument("--students", type=int, nargs="+", default=list(STUDENTS))
+    args = parser.parse_args()
+    main(notebooks=tuple(args.notebook or NOTEBOOKS), students_at_once=tuple(args.students))

@@ -8,9 +8,10 @@ file rarely needs an edit. See README, "Teaching a class".
 import functools
 import os
 import pathlib
+import shlex
 import sys
 
-from mtml_lib.course import hub
+from mtml_lib.course import hub, hub_admin
 from mtml_lib.course.hub_spawner import ClassSpawner, prepare_home
 
 c = get_config()  # noqa: F821 - provided by JupyterHub
@@ -47,7 +48,11 @@ c.Spawner.environment = {
 c.ClassSpawner.memory_limit_bytes = settings.memory_limit
 c.Spawner.pre_spawn_hook = functools.partial(prepare_home, settings, members)
 
-# The idle culler stops servers nobody has used for idle_timeout seconds.
+# The idle culler stops servers nobody has used for idle_timeout seconds. The formgrader is a
+# service: a JupyterLab of the grader account (grader-<course>, in the graders' group), in the
+# course folder, at /services/<course>/ for the instructors and TAs only. nbgrader's course list
+# finds a course's formgrader by the service's name, the course id.
+graders = sorted(n for n, m in members.items() if m.grades)
 c.JupyterHub.services = [
     {
         "name": "idle-culler",
@@ -57,12 +62,40 @@ c.JupyterHub.services = [
             "jupyterhub_idle_culler",
             f"--timeout={settings.idle_timeout}",
         ],
-    }
+    },
+    {
+        "name": settings.course,
+        "url": f"http://127.0.0.1:{settings.formgrader_port}",
+        # the graders' umask (hub_spawner.GROUP_UMASK): the gradebook stays theirs to share
+        "command": [
+            "sh",
+            "-c",
+            f"umask 007 && exec {shlex.quote(str(python))} -m jupyterhub.singleuser",
+        ],
+        "user": hub_admin.grader_account(settings),
+        "cwd": str(settings.course_folder),
+        "environment": {
+            **hub.kernel_environment(settings.threads),
+            "PATH": f"{python.parent}:/usr/local/bin:/usr/bin:/bin",
+            "TZ": settings.timezone,
+            "JUPYTERHUB_DEFAULT_URL": "/formgrader",
+        },
+        "oauth_no_confirm": True,
+    },
 ]
 c.JupyterHub.load_roles = [
     {
         "name": "idle-culler",
         "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
         "services": ["idle-culler"],
-    }
+    },
+    {
+        "name": "formgrader",
+        "scopes": [
+            f"access:services!service={settings.course}",
+            "list:services",
+            f"read:services!service={settings.course}",
+        ],
+        "users": graders,
+    },
 ]

@@ -21,7 +21,8 @@ Set in the course folder's ``nbgrader_config.py`` (so formgrader's Collect butto
 What this supports: one server (or a shared POSIX filesystem) where every user is a Unix user of
 their own, and one course or several (``c.Exchange.path_includes_course = True``). Where every
 user is the same Unix user (Zero to JupyterHub's default pods all run as ``jovyan``, uid 1000),
-owners mean nothing and a submission's name cannot be checked: see ``deploy/z2jh/README.md``.
+owners mean nothing and a submission's name cannot be checked: ``deploy/z2jh/`` gives each user
+a uid of their own and :attr:`OwnedCollect.owners` their names.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import pwd
 
 from nbgrader.exchange.default.collect import ExchangeCollect, groupby
 from nbgrader.utils import parse_utc
-from traitlets import List
+from traitlets import Bool, Dict, Integer, List, Unicode
 
 __all__ = ["OwnedCollect", "owner_of", "changed_at", "STAMP_FORMAT"]
 
@@ -44,9 +45,12 @@ STAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
 _TOLERANCE = datetime.timedelta(minutes=2)
 
 
-def owner_of(path: str | os.PathLike) -> str:
-    """The Unix user who owns ``path`` (``uid <n>`` for a uid with no account)."""
+def owner_of(path: str | os.PathLike, names: dict[int, str] | None = None) -> str:
+    """Who owns ``path``: ``names[uid]`` where given, else the Unix user of the uid (``uid <n>``
+    for a uid with no account)."""
     uid = os.stat(path).st_uid
+    if names and uid in names:
+        return names[uid]
     try:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
@@ -65,6 +69,16 @@ class OwnedCollect(ExchangeCollect):
     submission's own word for its time."""
 
     refused = List(help="the submissions refused, 'folder: why'").tag(config=False)
+    # nbgrader's own check only warns, and knows no names but the system's: this class checks
+    check_owner = Bool(False, help="nbgrader's warning; OwnedCollect refuses instead").tag(
+        config=True
+    )
+    owners = Dict(
+        key_trait=Integer(),
+        value_trait=Unicode(),
+        help="uid -> student, where the exchange's uids have no account here (Kubernetes pods, "
+        "mtml_lib.course.hub.roster_uids); other uids are looked up in the system's users",
+    ).tag(config=True)
 
     def init_src(self):
         super().init_src()  # the paths, the deadline, and nbgrader's checks of the folder
@@ -72,7 +86,7 @@ class OwnedCollect(ExchangeCollect):
         pattern = os.path.join(self.inbound_path, f"{student}+{self.coursedir.assignment_id}+*")
         owned = []
         for record in (self._path_to_record(path) for path in glob.glob(pattern)):
-            owner = owner_of(os.path.join(self.inbound_path, record["filename"]))
+            owner = owner_of(os.path.join(self.inbound_path, record["filename"]), self.owners)
             if owner == record["username"]:
                 owned.append(record)
                 continue

@@ -50,6 +50,9 @@ __all__ = [
     "kernel_environment",
     "memory_bytes",
     "readable_by_everyone",
+    "nbgrader_config_text",
+    "roster_uids",
+    "FIRST_UID",
 ]
 
 ROLES = ("student", "ta", "instructor")
@@ -157,6 +160,8 @@ class HubSettings:
             (``TZ``); deadlines name their own zone (``mtml release --due``).
         python: the interpreter users' servers and kernels run (default: the hub's own); every
             user must be able to run it, so it cannot sit under a home such as ``/root``.
+        formgrader_port: where the course's formgrader listens on 127.0.0.1 (default: ``port``
+            + 1); the hub proxies it at ``/services/<course>/``.
     """
 
     course: str
@@ -170,6 +175,7 @@ class HubSettings:
     handouts: pathlib.Path = pathlib.Path("/srv/mtml/handouts")
     timezone: str = "UTC"
     python: pathlib.Path | None = None
+    formgrader_port: int | None = None
 
     @property
     def threads(self) -> int:
@@ -216,7 +222,9 @@ def read_settings(path: str | os.PathLike) -> HubSettings:
             value = pathlib.Path(os.path.abspath(path.parent / str(value)))  # links kept
         values[name] = value
     settings = HubSettings(**values)
-    for name in ("port", "concurrent", "idle_timeout"):
+    if settings.formgrader_port is None:
+        settings = dataclasses.replace(settings, formgrader_port=settings.port + 1)
+    for name in ("port", "concurrent", "idle_timeout", "formgrader_port"):
         value = getattr(settings, name)
         if not isinstance(value, int) or value < 1:
             raise HubError(f"{path}: [class] `{name}` must be an integer >= 1; got {value!r}.")
@@ -229,3 +237,34 @@ def read_settings(path: str | os.PathLike) -> HubSettings:
             f"'UTC'; got {settings.timezone!r}."
         ) from None
     return settings
+
+
+def nbgrader_config_text(settings: HubSettings, member: Member, workbook: pathlib.Path) -> str:
+    """A user's ``~/.jupyter/nbgrader_config.py``: the course and the shared exchange (its path
+    holds the course, so one hub can serve several courses), homework fetched into their
+    ``workbook`` folder (JupyterLab's root: nbgrader's default is the server's working folder,
+    the home); a grader's also names the course folder."""
+    lines = [
+        "c = get_config()  # noqa: F821",
+        f"c.CourseDirectory.course_id = {settings.course!r}",
+        f"c.Exchange.root = {str(settings.exchange)!r}",
+        "c.Exchange.path_includes_course = True",
+        f"c.Exchange.assignment_dir = {str(workbook)!r}",
+        "# nbgrader's stamps in UTC, which it reads back right (mtml_lib.course.deadline)",
+        'c.Exchange.timezone = "UTC"',
+    ]
+    if member.grades:
+        lines.append(f"c.CourseDirectory.root = {str(settings.course_folder)!r}")
+    return "\n".join(lines) + "\n"
+
+
+#: the first uid of a roster's rows where every user's uid is given, not made (Kubernetes pods)
+FIRST_UID = 20000
+
+
+def roster_uids(path: str | os.PathLike) -> dict[str, int]:
+    """A uid for each name on the roster, in its order from :data:`FIRST_UID`: where servers
+    run in pods without the users' accounts (Zero to JupyterHub), each user's files on the shared
+    exchange still have an owner of their own (``deploy/z2jh/``). Adding a row at the end keeps
+    everyone else's."""
+    return {m.username: FIRST_UID + i for i, m in enumerate(read_roster(path))}

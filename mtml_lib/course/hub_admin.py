@@ -25,11 +25,12 @@ import shutil
 import subprocess
 import sys
 
-from .hub import HubError, HubSettings, Member, readable_by_everyone
+from .hub import HubError, HubSettings, Member, nbgrader_config_text, readable_by_everyone
 from .workbook import build_workbook
 
 __all__ = [
     "grader_group",
+    "grader_account",
     "create_accounts",
     "remove_accounts",
     "prepare_folders",
@@ -41,6 +42,12 @@ __all__ = [
 def grader_group(settings: HubSettings) -> str:
     """The Unix group of the course's instructors and TAs."""
     return f"{settings.course}-graders"[:32]
+
+
+def grader_account(settings: HubSettings) -> str:
+    """The Unix user the course's formgrader runs as (nbgrader's shared grader account): in the
+    grader group, with no password (nobody logs in as it; the hub starts it)."""
+    return f"grader-{settings.course}"[:32]
 
 
 def state_folder(settings: HubSettings) -> pathlib.Path:
@@ -79,6 +86,11 @@ def create_accounts(settings: HubSettings, members: list[Member]) -> dict[str, s
         home.chmod(0o700)  # whatever the system's default: a home is its owner's only
         if member.grades:
             _run("usermod", "--append", "--groups", group, member.username)
+    grader = grader_account(settings)
+    if not _exists(grader):
+        _run("useradd", "--create-home", "--shell", "/usr/sbin/nologin", grader)
+    _run("usermod", "--append", "--groups", group, grader)
+    pathlib.Path(pwd.getpwnam(grader).pw_dir).chmod(0o700)
     if made:
         _run("chpasswd", stdin="".join(f"{n}:{p}\n" for n, p in made.items()))
         state = state_folder(settings)
@@ -95,13 +107,14 @@ def create_accounts(settings: HubSettings, members: list[Member]) -> dict[str, s
 
 
 def remove_accounts(settings: HubSettings, members: list[Member]) -> list[str]:
-    """Delete every roster account and its home (``userdel --remove``); returns their names."""
+    """Delete every roster account, the grader account and their homes (``userdel --remove``);
+    returns their names."""
     removed = []
-    for member in members:
-        if _exists(member.username):
-            subprocess.run(["pkill", "-KILL", "-u", member.username], check=False)
-            _run("userdel", "--remove", member.username)
-            removed.append(member.username)
+    for name in [m.username for m in members] + [grader_account(settings)]:
+        if _exists(name):
+            subprocess.run(["pkill", "-KILL", "-u", name], check=False)
+            _run("userdel", "--remove", name)
+            removed.append(name)
     try:
         grp.getgrnam(grader_group(settings))
         _run("groupdel", grader_group(settings))
@@ -130,11 +143,24 @@ def prepare_folders(
     for item in [folder, *folder.rglob("*")]:
         os.chown(item, 0, group)
         item.chmod(0o2770 if item.is_dir() else 0o660)
+    _formgrader_home(settings)
     for edition in sorted({m.edition for m in members}):
         out = settings.handouts / edition
         build_workbook(out, source=source, course=course, language=edition, homework=[])
         for item in [settings.handouts, out, *out.rglob("*")]:
             item.chmod(0o755 if item.is_dir() else 0o644)
+
+
+def _formgrader_home(settings: HubSettings) -> None:
+    """The grader account's nbgrader settings: the course folder, the exchange, the course."""
+    account = pwd.getpwnam(grader_account(settings))
+    jupyter = pathlib.Path(account.pw_dir) / ".jupyter"
+    jupyter.mkdir(exist_ok=True)
+    grader = Member(account.pw_name, "ta", "en")
+    text = nbgrader_config_text(settings, grader, settings.course_folder)
+    (jupyter / "nbgrader_config.py").write_text(text, encoding="utf-8")
+    for item in [jupyter, *jupyter.rglob("*")]:
+        os.chown(item, account.pw_uid, account.pw_gid)
 
 
 def start_command(

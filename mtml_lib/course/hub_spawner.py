@@ -8,6 +8,7 @@ Imported by ``deploy/hub/jupyterhub_config.py`` only, inside the hub's process (
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import pwd
 import resource
@@ -16,16 +17,20 @@ import shutil
 from jupyterhub.spawner import LocalProcessSpawner
 from traitlets import Integer
 
-from .hub import HubSettings, Member
+from .hub import HubSettings, Member, nbgrader_config_text
 
 __all__ = [
     "ClassSpawner",
     "prepare_home",
-    "nbgrader_config_text",
     "LAB_LOCALES",
     "INSTRUCTOR_PANELS",
+    "GROUP_UMASK",
 ]
 
+#: what a user's server creates, their group may change too: the course folder is the graders'
+#: group's, and one grader's gradebook must stay writable by the next (a home stays its owner's,
+#: mode 700; each user's own group is theirs alone)
+GROUP_UMASK = 0o007
 #: JupyterLab's language pack for an edition (jupyterlab-language-pack-ko-kr)
 LAB_LOCALES = {"ko": "ko_KR"}
 #: JupyterLab's own setting file for its display language
@@ -37,12 +42,12 @@ INSTRUCTOR_PANELS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-a
 
 
 class ClassSpawner(LocalProcessSpawner):
-    """The local-process spawner, with a memory limit: every process of a user's server (the
-    server and each kernel it starts, which inherit it) may use at most ``memory_limit_bytes`` of
-    address space (``RLIMIT_AS``; an allocation past it fails, a ``MemoryError`` or torch's
-    "can't allocate memory", and the kernel carries on). One
-    process's limit, not the user's total: on one machine without cgroups per user this is what
-    the kernel offers (Zero to JupyterHub's pods have a total)."""
+    """The local-process spawner, with a memory limit and :data:`GROUP_UMASK`: every process of
+    a user's server (the server and each kernel it starts, which inherit it) may use at most
+    ``memory_limit_bytes`` of address space (``RLIMIT_AS``; an allocation past it fails, a
+    ``MemoryError`` or torch's "can't allocate memory", and the kernel carries on). One process's
+    limit, not the user's total: on one machine without cgroups per user this is what the kernel
+    offers (Zero to JupyterHub's pods have a total)."""
 
     memory_limit_bytes = Integer(0, help="RLIMIT_AS of every process of a user's server").tag(
         config=True
@@ -54,29 +59,11 @@ class ClassSpawner(LocalProcessSpawner):
 
         def preexec():
             become_user()
+            os.umask(GROUP_UMASK)
             if limit:
                 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
         return preexec
-
-
-def nbgrader_config_text(settings: HubSettings, member: Member, workbook: pathlib.Path) -> str:
-    """A user's ``~/.jupyter/nbgrader_config.py``: the course and the shared exchange (its path
-    holds the course, so one hub can serve several courses), homework fetched into their
-    ``workbook`` folder (JupyterLab's root: nbgrader's default is the server's working folder,
-    the home); a grader's also names the course folder."""
-    lines = [
-        "c = get_config()  # noqa: F821",
-        f"c.CourseDirectory.course_id = {settings.course!r}",
-        f"c.Exchange.root = {str(settings.exchange)!r}",
-        "c.Exchange.path_includes_course = True",
-        f"c.Exchange.assignment_dir = {str(workbook)!r}",
-        "# nbgrader's stamps in UTC, which it reads back right (mtml_lib.course.deadline)",
-        'c.Exchange.timezone = "UTC"',
-    ]
-    if member.grades:
-        lines.append(f"c.CourseDirectory.root = {str(settings.course_folder)!r}")
-    return "\n".join(lines) + "\n"
 
 
 def _give(path: pathlib.Path, uid: int, gid: int) -> None:

@@ -28,7 +28,7 @@ def _submission(inbound, student, claimed: datetime.datetime):
     return folder
 
 
-def _collect(tmp_path):
+def _collect(tmp_path, *extra):
     course = tmp_path / "course"
     course.mkdir(exist_ok=True)
     arguments = [
@@ -36,6 +36,7 @@ def _collect(tmp_path):
         f"--CourseDirectory.root={course}",
         f"--CourseDirectory.course_id={COURSE}",
         "--ExchangeFactory.collect=mtml_lib.course.exchange.OwnedCollect",
+        *extra,
     ]
     bin_folder = os.path.dirname(sys.executable)
     env = {**os.environ, "PATH": bin_folder + os.pathsep + os.environ["PATH"]}
@@ -76,3 +77,16 @@ def test_an_honest_stamp_is_kept(tmp_path):
     stamp = (course / "submitted" / me / HW / "timestamp.txt").read_text(encoding="utf-8")
     assert parse_utc(stamp) == claimed
     assert "taken as" not in log
+
+
+def test_owners_without_an_account_are_named_by_the_roster(tmp_path):
+    # as in a pod of Zero to JupyterHub: the uid has no account, the roster names it
+    inbound = tmp_path / "exchange" / COURSE / "inbound"
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    _submission(inbound, "kim", now)
+    _submission(inbound, "lee", now)
+    uid = os.getuid()
+    course, log = _collect(tmp_path, f"--OwnedCollect.owners={{{uid}: 'kim'}}")
+    assert (course / "submitted" / "kim" / HW).is_dir()
+    assert not (course / "submitted" / "lee").exists()
+    assert "made by kim, in the name of lee: not collected" in log

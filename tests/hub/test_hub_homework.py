@@ -24,10 +24,13 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
 
 import pytest
 from testkit import hub
 from testkit.homework import solution, student_id_cell
+
+from mtml_lib.course import hub_admin
 
 pytestmark = [
     pytest.mark.slow,
@@ -203,8 +206,11 @@ class Student:
 
 
 def _instructor(klass: hub.Class, command: str) -> subprocess.CompletedProcess:
+    # the umask of a server on the hub (hub_spawner.GROUP_UMASK), as in JupyterLab's terminal
     done = hub.as_user(
-        klass, klass.instructor(), f"mtml --course {klass.settings.course_folder} {command}"
+        klass,
+        klass.instructor(),
+        f"umask 007 && mtml --course {klass.settings.course_folder} {command}",
     )
     assert done.returncode == 0, f"mtml {command}: {done.stdout[-2000:]}{done.stderr[-3000:]}"
     return done
@@ -265,7 +271,7 @@ def students(klass, browser):
         student.context.close()
 
 
-def test_a_class_through_a_lab_session_and_a_homework(klass, students):
+def test_a_class_through_a_lab_session_and_a_homework(klass, students, browser):
     a, b, k = klass.students()
     instructor = klass.instructor()
     hub.server_status(
@@ -357,3 +363,18 @@ def test_a_class_through_a_lab_session_and_a_homework(klass, students):
         points = "2.7" if name == k else "3.0"  # the late policy: 10% off for a day or part
         assert f"{HW1} (Score: {points} / 25.0)" in text, text[:500]
         assert student.errors == [], student.errors
+
+    # the formgrader: the course's service, for its graders only, run by the grader account
+    grader = hub_admin.grader_account(klass.settings)
+    assert hub.server_process(grader)
+    gradebook = klass.settings.course_folder / "gradebook.db"
+    assert gradebook.stat().st_mode & 0o060 == 0o060  # the graders' to share (GROUP_UMASK)
+    teacher = Student(browser, klass, instructor)
+    teacher.log_in()
+    teacher.page.goto(f"{klass.base}/services/{COURSE}/formgrader")
+    teacher.page.get_by_text(HW1).first.wait_for(timeout=120_000)
+    teacher.shot("formgrader")
+    opener = hub.login(klass.base, a, klass.passwords[a])
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(f"{klass.base}/services/{COURSE}/formgrader", timeout=60)
+    assert refused.value.code == 403

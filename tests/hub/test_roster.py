@@ -81,6 +81,7 @@ def test_class_settings_resolve_paths_and_refuse_unknown_keys(tmp_path):
     settings = read_settings(ok)
     assert settings.roster == tmp_path / "r.csv" and settings.exchange == tmp_path / "ex"
     assert settings.concurrent == 4 and settings.port == 8000
+    assert settings.formgrader_port == 8001  # beside the hub unless set
     bad = write(tmp_path, "bad.toml", '[class]\ncourse = "c"\nroster = "r.csv"\nports = 1\n')
     with pytest.raises(HubError, match=r"\[class\] has no key 'ports'"):
         read_settings(bad)

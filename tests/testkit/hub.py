@@ -20,6 +20,7 @@ import urllib.parse
 import urllib.request
 
 from mtml_lib.course.hub import HubSettings, read_settings
+from mtml_lib.course.hub_admin import grader_account
 from testkit.handout import free_port
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -95,6 +96,7 @@ def make_class(folder: pathlib.Path) -> Class:
         'course = "mtml-workbook"\n'
         'roster = "roster.csv"\n'
         f"port = {free_port()}\n"
+        f"formgrader_port = {free_port()}\n"
         "concurrent = 2\n"
         'memory_per_user = "3G"\n'
         'exchange = "srv/exchange"\n'
@@ -149,9 +151,8 @@ def running_class(*, before_login=None):
         subprocess.run([MTML, "hub", "remove", str(klass.file)], cwd=ROOT, check=False)
         print((folder / "hub.log").read_text(encoding="utf-8")[-3000:])
         shutil.rmtree(folder, ignore_errors=True)
-    left = [
-        n for n in klass.roles if subprocess.run(["id", n], capture_output=True).returncode == 0
-    ]
+    made = [*klass.roles, grader_account(klass.settings)]
+    left = [n for n in made if subprocess.run(["id", n], capture_output=True).returncode == 0]
     assert not left, f"accounts the test made are left: {left}"
 
 
