@@ -145,13 +145,16 @@ def deadline_of(course: pathlib.Path, assignment: str) -> datetime.datetime | No
     return due.replace(tzinfo=datetime.UTC) if due else None
 
 
-def late_policy(course: str | os.PathLike) -> LatePolicy:
-    """The course's late policy, as its ``nbgrader_config.py`` sets it."""
+def late_policy(course: str | os.PathLike) -> LatePolicy | None:
+    """The course's late policy, as its ``nbgrader_config.py`` sets it; None where it sets none
+    (nbgrader's default: no penalty)."""
     from traitlets.config.loader import PyFileConfigLoader
 
     config = PyFileConfigLoader(CONFIG_FILE, path=str(course)).load_config()
     plugin = str(config.AssignLatePenalties.get("plugin_class", ""))
-    if plugin and not plugin.endswith(LatePolicy.__name__):
+    if not plugin:
+        return None
+    if not plugin.endswith(LatePolicy.__name__):
         raise CourseError(
             f"the course's late-submission plugin is {plugin}; `mtml autograde` applies "
             f"{LatePolicy.__module__}.{LatePolicy.__name__} (set it in {CONFIG_FILE})."
@@ -160,21 +163,28 @@ def late_policy(course: str | os.PathLike) -> LatePolicy:
 
 
 def deadline_note(
-    deadline: datetime.datetime, assignment: str, policy: LatePolicy, language: str = "en"
+    deadline: datetime.datetime,
+    assignment: str,
+    policy: LatePolicy | None,
+    language: str = "en",
 ) -> str:
     """What ``deadline.txt`` says: the deadline in its zone and in UTC, and the late policy."""
     utc = deadline.astimezone(datetime.UTC)
     offset = deadline.strftime("%z")
+    clock = _FORMAT + (":%S" if deadline.second else "")
     with in_language(language):
         lines = [
             _("{assignment} is due {local} {zone} (UTC{offset}), that is {utc} UTC.").format(
                 assignment=assignment,
-                local=deadline.strftime(_FORMAT),
+                local=deadline.strftime(clock),
                 zone=deadline.tzinfo,
                 offset=f"{offset[:3]}:{offset[3:]}",
-                utc=utc.strftime(_FORMAT),
+                utc=utc.strftime(clock),
             ),
             _("The time of a submission is when `nbgrader submit` (or Submit in JupyterLab) ran."),
-            policy.describe(language),
         ]
+        if policy is None:
+            lines.append(_("Late work loses no points."))
+        else:
+            lines.append(policy.describe(language))
     return "\n".join(lines) + "\n"

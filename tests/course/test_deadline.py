@@ -6,6 +6,7 @@ import shutil
 import pytest
 from nbgrader.utils import parse_utc
 
+from mtml_lib.course import CourseError
 from mtml_lib.course.deadline import (
     LatePolicy,
     deadline_note,
@@ -66,3 +67,15 @@ def test_nbgrader_misreads_zone_abbreviations_so_stamps_are_utc():
     # why c.Exchange.timezone is "UTC": a Seoul stamp reads back nine hours off
     assert parse_utc("2026-12-07 18:00:00.000000 KST") == datetime.datetime(2026, 12, 7, 18)
     assert parse_utc("2026-12-07 09:00:00.000000 UTC") == datetime.datetime(2026, 12, 7, 9)
+
+
+def test_a_course_without_a_late_policy_takes_no_points_off(tmp_path):
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n", encoding="utf-8")
+    assert late_policy(tmp_path) is None
+    note = deadline_note(parse_deadline("2026-12-14 23:59 UTC"), "hw", None, "en")
+    assert "Late work loses no points." in note
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.AssignLatePenalties.plugin_class = 'my.Plugin'\n", encoding="utf-8"
+    )
+    with pytest.raises(CourseError, match="my.Plugin"):
+        late_policy(tmp_path)
