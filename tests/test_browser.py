@@ -23,30 +23,17 @@ import subprocess
 import time
 
 import pytest
+from testkit.chromium import NOTEBOOK_READY, headless_chromium
 from testkit.handout import Lab as HandoutLab
 from testkit.small import inject
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LABS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-CHROMIUM = os.environ.get("MTML_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = pathlib.Path(os.environ.get("MTML_ARTIFACTS", ROOT / "artifacts")) / "browser"
 TOKEN = "mtml-browser-test"
 RUN_TIMEOUT_S = 600  # per notebook, at the small settings (tests/testkit/small.py)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _playwright():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(
-            f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
-            f"or point MTML_CHROMIUM at a Chromium binary"
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:
-        pytest.skip(f"Playwright for Python is not installed ({error}); pip install -e '.[test]'")
-    return sync_playwright
 
 
 def start_lab(handout, tmp: pathlib.Path):
@@ -83,22 +70,8 @@ def start_lab(handout, tmp: pathlib.Path):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_playwright = _playwright()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-            ],
-        )
-        yield browser
-        browser.close()
+    with headless_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture(scope="module")
@@ -121,14 +94,6 @@ def _report_screenshots(request):
 
 
 # --- what the page is asked -----------------------------------------------------------------
-
-NOTEBOOK_READY = """() => {
-  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const kernel = panel && panel.sessionContext && panel.sessionContext.session &&
-    panel.sessionContext.session.kernel;
-  return !!(panel && panel.context && panel.context.isReady && kernel
-            && kernel.connectionStatus === 'connected' && kernel.status === 'idle');
-}"""
 
 START = """(command) => {
   window.__mtmlRun = null;

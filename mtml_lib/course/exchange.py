@@ -35,7 +35,7 @@ import pwd
 
 from nbgrader.exchange.default.collect import ExchangeCollect, groupby
 from nbgrader.utils import parse_utc
-from traitlets import Bool, Dict, Integer, List, Unicode
+from traitlets import Bool, Dict, Integer, Unicode
 
 __all__ = ["OwnedCollect", "owner_of", "changed_at", "STAMP_FORMAT"]
 
@@ -68,7 +68,6 @@ class OwnedCollect(ExchangeCollect):
     """nbgrader's collect that refuses a submission in another's name and does not take a
     submission's own word for its time."""
 
-    refused = List(help="the submissions refused, 'folder: why'").tag(config=False)
     # nbgrader's own check only warns, and knows no names but the system's: this class checks
     check_owner = Bool(False, help="nbgrader's warning; OwnedCollect refuses instead").tag(
         config=True
@@ -91,7 +90,6 @@ class OwnedCollect(ExchangeCollect):
                 owned.append(record)
                 continue
             why = f"made by {owner}, in the name of {record['username']}: not collected"
-            self.refused.append(f"{record['filename']}: {why}")
             self.log.error("Refused submission %s: %s", record["filename"], why)
         latest_first = {
             name: self._sort_by_timestamp(records)

@@ -22,44 +22,24 @@ import pathlib
 import re
 import shutil
 import subprocess
-import sys
 import time
 import urllib.error
 
 import pytest
 from testkit import hub
+from testkit.chromium import NOTEBOOK_READY, headless_chromium
 from testkit.homework import solution, student_id_cell
 
 from mtml_lib.course import hub_admin
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.browser,
-    pytest.mark.skipif(os.geteuid() != 0, reason="the hub makes Unix users: run as root"),
-    pytest.mark.skipif(
-        shutil.which("jupyterhub", path=str(pathlib.Path(sys.executable).parent)) is None,
-        reason="JupyterHub is not installed (the `hub` extra)",
-    ),
-    pytest.mark.skipif(
-        not os.path.exists(hub.SYSTEM_PYTHON),
-        reason=f"no {hub.SYSTEM_PYTHON} for the class's users",
-    ),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, *hub.NEEDS_A_HUB]
 
-CHROMIUM = os.environ.get("MTML_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = pathlib.Path(os.environ.get("MTML_ARTIFACTS", hub.ROOT / "artifacts")) / "hub"
 HW1 = "hw1_multitask"
 COURSE = "mtml-workbook"
 #: the one answer each student types: part 3, worth 3 points
-PART, POINTS = "uncertainty", 3.0
+PART = "uncertainty"
 
-READY = """() => {
-  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const kernel = panel && panel.sessionContext && panel.sessionContext.session &&
-    panel.sessionContext.session.kernel;
-  return !!(panel && panel.context && panel.context.isReady && kernel
-            && kernel.connectionStatus === 'connected' && kernel.status === 'idle');
-}"""
 RUN_ALL = """() => new Promise((resolve) => {
   window.jupyterapp.commands.execute('notebook:run-all-cells').then(
     () => resolve('done'), (error) => resolve('failed: ' + error));
@@ -120,20 +100,10 @@ def klass():
 
 @pytest.fixture(scope="module")
 def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:
-        pytest.skip(f"Playwright for Python is not installed ({error})")
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
-        )
+    with headless_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 class Student:
@@ -161,7 +131,7 @@ class Student:
 
     def open(self, path: str) -> None:
         self.page.goto(f"{self.lab}/tree/{path}?reset")
-        self.page.wait_for_function(READY, timeout=120_000, polling=500)
+        self.page.wait_for_function(NOTEBOOK_READY, timeout=120_000, polling=500)
 
     def run_all(self, timeout_s: float) -> dict:
         started = time.monotonic()

@@ -9,26 +9,13 @@ import os
 import pathlib
 import pwd
 import re
-import shutil
-import sys
 import time
 import urllib.error
 
 import pytest
 from testkit import hub
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(os.geteuid() != 0, reason="the hub makes Unix users: run as root"),
-    pytest.mark.skipif(
-        shutil.which("jupyterhub", path=str(pathlib.Path(sys.executable).parent)) is None,
-        reason="JupyterHub is not installed (the `hub` extra)",
-    ),
-    pytest.mark.skipif(
-        not os.path.exists(hub.SYSTEM_PYTHON),
-        reason=f"no {hub.SYSTEM_PYTHON} for the class's users",
-    ),
-]
+pytestmark = [pytest.mark.slow, *hub.NEEDS_A_HUB]
 
 
 @pytest.fixture(scope="module")

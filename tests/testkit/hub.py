@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import http.cookiejar
 import json
+import os
 import pathlib
 import re
 import secrets
@@ -19,6 +20,8 @@ import time
 import urllib.parse
 import urllib.request
 
+import pytest
+
 from mtml_lib.course.hub import HubSettings, read_settings
 from mtml_lib.course.hub_admin import grader_account
 from testkit.handout import free_port
@@ -26,6 +29,17 @@ from testkit.handout import free_port
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SYSTEM_PYTHON = "/usr/bin/python3.11"
 MTML = str(pathlib.Path(sys.executable).parent / "mtml")
+#: what a test that starts a class's hub needs, each missing one a skip with its reason
+NEEDS_A_HUB = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="the hub makes Unix users: run as root"),
+    pytest.mark.skipif(
+        shutil.which("jupyterhub", path=str(pathlib.Path(sys.executable).parent)) is None,
+        reason="JupyterHub is not installed (the `hub` extra)",
+    ),
+    pytest.mark.skipif(
+        not os.path.exists(SYSTEM_PYTHON), reason=f"no {SYSTEM_PYTHON} for the class's users"
+    ),
+]
 
 
 def shared_python(folder: pathlib.Path) -> pathlib.Path:
