@@ -17,6 +17,7 @@ BENCHMARKS = [
     "homework",
     "notebooks",
     "classroom",
+    "cell_limit",
 ]
 
 

@@ -115,13 +115,13 @@ def kernel_config(scratch: str):
 
 def _execute(notebook, timeout: int):
     """Run ``notebook`` as the autograder does; returns it executed and each cell's seconds."""
-    from nbgrader.preprocessors import Execute
+    from ..grading.nbgrader_step import TimedExecute
 
     with tempfile.TemporaryDirectory(prefix="mtml-check-") as scratch:
         saved = os.environ.get("MTML_AUTOGRADE")
         os.environ["MTML_AUTOGRADE"] = "1"  # the kernel sees what the autograder's sees
         try:
-            executor = Execute(
+            executor = TimedExecute(
                 timeout=timeout, interrupt_on_timeout=True, config=kernel_config(scratch)
             )
             notebook, _resources = executor.preprocess(notebook, {"metadata": {"path": scratch}})
@@ -220,7 +220,9 @@ def _review(report: CheckReport, saved, ran, entry: dict) -> None:
         )
         if stopped:
             report.warnings.append(
-                _(
+                f"{name}: {error['evalue']}"  # the reason, in the course's language already
+                if error.get("ename") == "CellTimeoutError" and error.get("evalue")
+                else _(
                     "{cell} ran past the grader's limit of {limit} s per cell and was stopped"
                 ).format(cell=name, limit=limit)
             )

@@ -37,6 +37,7 @@ import sys
 import tomllib
 import zoneinfo
 
+from ..grading.time_limit import THREAD_VARIABLES, kernel_arguments, timeout_error
 from ..i18n import LANGUAGES
 
 __all__ = [
@@ -59,14 +60,6 @@ ROLES = ("student", "ta", "instructor")
 #: a Unix login name that every Linux distribution accepts (useradd's default rule, lower case)
 _USERNAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 _MEMORY = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?", re.IGNORECASE)
-#: the variables that set a kernel's thread pools: torch's intra-op pool follows OMP_NUM_THREADS
-THREAD_VARIABLES = (
-    "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-)
 
 
 class HubError(ValueError):
@@ -243,7 +236,11 @@ def nbgrader_config_text(settings: HubSettings, member: Member, workbook: pathli
     """A user's ``~/.jupyter/nbgrader_config.py``: the course and the shared exchange (its path
     holds the course, so one hub can serve several courses), homework fetched into their
     ``workbook`` folder (JupyterLab's root: nbgrader's default is the server's working folder,
-    the home); a grader's also names the course folder."""
+    the home), and nbgrader's Validate as the grader runs the homework, with the course's time
+    limit per cell and its message in their edition's language
+    (:mod:`mtml_lib.grading.time_limit`); a grader's also names the course folder. It imports
+    nothing: the server loads it on every request of the Assignments panel."""
+    base = _cell_timeout(settings.course_folder)
     lines = [
         "c = get_config()  # noqa: F821",
         f"c.CourseDirectory.course_id = {settings.course!r}",
@@ -252,10 +249,28 @@ def nbgrader_config_text(settings: HubSettings, member: Member, workbook: pathli
         f"c.Exchange.assignment_dir = {str(workbook)!r}",
         "# nbgrader's stamps in UTC, which it reads back right (mtml_lib.course.deadline)",
         'c.Exchange.timezone = "UTC"',
+        "# Validate runs the homework as the grader does (its smoke budgets), in a kernel within",
+        "# the server's thread budget, with the course's time limit per cell (not grown with the",
+        "# load: that needs the library, which this file keeps out of the server's process)",
+        f"c.Execute.timeout = {base}",
+        f"c.Execute.error_on_timeout = {timeout_error(member.edition, base, most=None)!r}",
+        f"c.Execute.extra_arguments = {kernel_arguments(keep_threads=True)!r}",
     ]
     if member.grades:
         lines.append(f"c.CourseDirectory.root = {str(settings.course_folder)!r}")
     return "\n".join(lines) + "\n"
+
+
+def _cell_timeout(course_folder: pathlib.Path) -> int:
+    """The course folder's limit per cell (30 s, nbgrader's default, where it cannot be read)."""
+    from traitlets.config.loader import ConfigError
+
+    from .folder import CourseError, cell_timeout
+
+    try:
+        return cell_timeout(course_folder)
+    except (ConfigError, CourseError, OSError, ImportError, SyntaxError, ValueError, TypeError):
+        return 30
 
 
 #: the first uid of a roster's rows where every user's uid is given, not made (Kubernetes pods)

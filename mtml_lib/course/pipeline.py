@@ -273,20 +273,24 @@ def _nbgrader_autograde(
     Returns the students nbgrader could not grade."""
     from nbgrader.converters.autograde import Autograde
 
-    from ..grading.nbgrader_step import ENV_VAR, SandboxedExecute, settings
+    from ..grading.nbgrader_step import ENV_VAR, SandboxedExecute, TimedExecute, settings
 
     _with_environment_bin()
     arguments = ["autograde", assignment, "--force", f"--Execute.timeout={cell_timeout}"]
-    if sandbox is None:
-        selected = ["--student", ",".join(students)] if students else []
-        nbgrader(course, *arguments, *selected, env={"MTML_AUTOGRADE": "1"})
-        return []
+    # the execute step: in the sandbox, or (--no-sandbox) here; either way a cell's limit grows
+    # with the machine's load and a cell stopped for time says so, in the course's language
+    execute = TimedExecute if sandbox is None else SandboxedExecute
     steps = [
-        step if step.__name__ != "Execute" else SandboxedExecute
+        step if step.__name__ != "Execute" else execute
         for step in Autograde.class_traits()["autograde_preprocessors"].default()
     ]
     names = json.dumps([f"{step.__module__}.{step.__name__}" for step in steps])
     arguments.append(f"--Autograde.autograde_preprocessors={names}")
+    language = {"MTML_LANG": course_language(course)}
+    if sandbox is None:
+        selected = ["--student", ",".join(students)] if students else []
+        nbgrader(course, *arguments, *selected, env={"MTML_AUTOGRADE": "1", **language})
+        return []
     every = sorted(p.name for p in (course / "submitted").iterdir() if (p / assignment).is_dir())
 
     def one(student, slot):
@@ -298,7 +302,14 @@ def _nbgrader_autograde(
             slot=slot,
         )
         try:
-            nbgrader(course, *arguments, "--student", student, env={ENV_VAR: value}, quiet=True)
+            nbgrader(
+                course,
+                *arguments,
+                "--student",
+                student,
+                env={ENV_VAR: value, **language},
+                quiet=True,
+            )
         except CourseError as error:  # one broken submission does not stop the others
             print(f"{student}: not graded: {error}", file=sys.stderr)
             return student

@@ -19,10 +19,14 @@ import os
 from typing import Any
 
 import nbformat
+from nbclient.util import run_sync
 from nbgrader.preprocessors import Execute
+from traitlets import Bool, Instance, Unicode
 
+from ..i18n import get_language, language
 from .regrade import UNTRUSTED
 from .sandbox import Limits, Sandbox
+from .time_limit import ENAME, MOST, CellTimeLimit, kernel_arguments, stopped_message
 
 ENV_VAR = "MTML_SANDBOX"
 
@@ -47,7 +51,9 @@ class SandboxedExecute(Execute):
 
     def preprocess(self, nb, resources):
         config = json.loads(os.environ[ENV_VAR])
-        request = json.dumps({"notebook": nbformat.writes(nb), "timeout": self.timeout})
+        request = json.dumps(
+            {"notebook": nbformat.writes(nb), "timeout": self.timeout, "language": get_language()}
+        )
         with Sandbox(
             Limits(**config["limits"]),
             hide=config["hide"],
@@ -117,3 +123,61 @@ def _clean(output: Any) -> nbformat.NotebookNode | None:
         extra = {"execution_count": None} if kind == "execute_result" else {}
         return nbformat.v4.new_output(kind, data=data, **extra)
     return None
+
+
+class TimedExecute(Execute):
+    """nbgrader's ``Execute`` for a shared machine (:mod:`mtml_lib.grading.time_limit`): each
+    cell's limit grows with the load (a :class:`CellTimeLimit` on ``timeout``); each notebook's
+    kernel starts with the threads the load leaves free and runs the homework as the grader does
+    (``budget``); a stopped cell's ``KeyboardInterrupt`` gives way to what stopped it, in
+    ``language`` (default: the language in use)."""
+
+    limit = Instance(CellTimeLimit, allow_none=True)
+    language = Unicode(None, allow_none=True)
+    budget = Bool(True, help="start each kernel with time_limit.kernel_arguments()")
+
+    def _get_timeout(self, cell):
+        # nbclient asks before each cell; the base is this step's `timeout` (`mtml autograde
+        # --cell-timeout`), the growth a configured CellTimeLimit's (the course's), and another
+        # configured timeout_func is left to work as it does
+        configured = self.timeout_func
+        if not self.timeout or not (configured is None or isinstance(configured, CellTimeLimit)):
+            return super()._get_timeout(cell)
+        most = configured.most if configured is not None else MOST
+        if self.limit is None or (self.limit.base, self.limit.most) != (self.timeout, most):
+            self.limit = CellTimeLimit(self.timeout, most=most)
+        return self.limit(cell)
+
+    async def async_start_new_kernel(self, **kwargs):
+        if self.budget:  # the load of the moment this notebook's kernel starts
+            self.extra_arguments = kernel_arguments()
+        return await super().async_start_new_kernel(**kwargs)
+
+    # nbclient's blocking twin is bound to its own coroutine: bind it to this one
+    start_new_kernel = run_sync(async_start_new_kernel)
+
+    def on_cell_executed(self, **kwargs):
+        cell, reply = kwargs["cell"], kwargs["execute_reply"]
+        content = reply.get("content", {})
+        if content.get("status") != "error" or content.get("ename") != ENAME or not self.limit:
+            return super().on_cell_executed(**kwargs)
+        scaled = self.limit.last or self.limit.scaled()
+        if self.language:
+            with language(self.language):
+                text = stopped_message(scaled, self.limit.most)
+        else:
+            text = stopped_message(scaled, self.limit.most)
+        # the interrupt's traceback and nbgrader's bare timeout error give way to the reason
+        interrupted = (ENAME, "KeyboardInterrupt")
+        cell.outputs = [
+            o
+            for o in cell.outputs
+            if not (o.get("output_type") == "error" and o.get("ename") in interrupted)
+        ]
+        cell.outputs.append(stopped_output(text))
+        return None
+
+
+def stopped_output(text: str) -> nbformat.NotebookNode:
+    """The error output of a cell stopped for time, saying ``text``."""
+    return nbformat.v4.new_output("error", ename=ENAME, evalue=text, traceback=[f"{ENAME}: {text}"])

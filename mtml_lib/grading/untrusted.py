@@ -52,11 +52,12 @@ def _probes(data: bytes) -> bytes:
 
 def _execute(data: bytes) -> bytes:
     import nbformat
-    from nbgrader.preprocessors import Execute
+
+    from .nbgrader_step import TimedExecute
 
     request = json.loads(data)
     notebook = nbformat.reads(request["notebook"], as_version=4)
-    executor = Execute(timeout=request["timeout"])
+    executor = TimedExecute(timeout=request["timeout"], language=request.get("language"))
     notebook, _ = executor.preprocess(notebook, {"metadata": {"path": str(pathlib.Path.cwd())}})
     return nbformat.writes(notebook).encode()
 
@@ -65,11 +66,16 @@ def probe_notebook(
     notebook: str | os.PathLike, spec: types.ModuleType, *, cell_timeout: int, probe_timeout: int
 ) -> dict:
     """Run a notebook's code cells (test cells excluded, one time limit per cell), then the
-    grader's probes on the objects it defined; return the probe data.
+    grader's probes on the objects it defined; return the probe data. Both limits grow with the
+    machine's load as the autograder's do (:class:`~mtml_lib.grading.time_limit.CellTimeLimit`).
 
     Runs submission code: call it only on the untrusted side (:func:`run_probes` does).
     """
     import signal
+
+    from .time_limit import CellTimeLimit
+
+    cell_limit, probe_limit = CellTimeLimit(cell_timeout), CellTimeLimit(probe_timeout)
 
     # not an Exception: a submission's `except Exception` cannot swallow it
     class Timeout(BaseException):
@@ -85,28 +91,38 @@ def probe_notebook(
         if cell["test"] or cell["skip"]:
             continue
         source = _MAGIC.sub("", cell["source"])
-        signal.alarm(cell_timeout)
+        signal.alarm(cell_limit())
         try:
             exec(compile(source, f"<cell {cell['id']}>", "exec"), namespace)
             results["cells"][cell["id"]] = "ok"
         except Timeout:
-            results["cells"][cell["id"]] = "timeout"
+            results["cells"][cell["id"]] = _timed_out(cell_limit)
         # A failing cell is recorded, the rest still runs.
         except BaseException as error:  # noqa: BLE001
             results["cells"][cell["id"]] = _describe(error)
         finally:
             signal.alarm(0)
     for part, probe in spec.PROBES.items():
-        signal.alarm(probe_timeout)
+        signal.alarm(probe_limit())
         try:
             results["parts"][part] = {"data": _plain(probe(namespace))}
         except Timeout:
-            results["parts"][part] = {"error": "timeout"}
+            results["parts"][part] = {"error": _timed_out(probe_limit)}
         except BaseException as error:  # noqa: BLE001
             results["parts"][part] = {"error": _describe(error)}
         finally:
             signal.alarm(0)
     return results
+
+
+def _timed_out(limit) -> str:
+    """A cell's or probe's outcome when it ran into its limit (the re-grade's feedback names the
+    time limit for the word "timeout" in it)."""
+    scaled = limit.last
+    return (
+        f"timeout after {scaled.seconds} s ({scaled.base} s x{scaled.factor:.1f}, "
+        f"{scaled.load:.0f} other threads on {scaled.cores} cores)"
+    )
 
 
 def _describe(error: BaseException) -> str:

@@ -262,12 +262,12 @@ def test_the_check_warns_about_edited_locked_cells_and_a_cell_past_the_limit(tmp
     path = tiny_release(tmp_path, solved=True, cell_timeout=3)
     notebook = nbformat.read(path, as_version=4)
     notebook.cells[5].source = "pass  # the test, edited away"
-    notebook.cells[1].source += "\ntime.sleep(10)"
+    notebook.cells[1].source += "\ntime.sleep(30)"  # past 3 s however busy the machine
     nbformat.write(notebook, path)
     report = check_homework(HW, release=tmp_path, student="kim")
     text = "\n".join(report.warnings)
     assert "read-only cell test_free was edited" in text
-    assert "double ran past the grader's limit of 3 s" in text
+    assert "double: this cell ran past its time limit and was stopped" in text
     assert report.upload.exists()
 
 

@@ -1,5 +1,8 @@
 """The roster and the class settings: what a class is made of, checked before anything is made."""
 
+import dataclasses
+import re
+
 import pytest
 
 from mtml_lib.course.hub import (
@@ -100,3 +103,31 @@ def test_the_example_class_reads(request):
     settings = read_settings(root / "class.toml")
     members = read_roster(settings.roster)
     assert {m.role for m in members} == {"instructor", "ta", "student"}
+
+
+@pytest.mark.parametrize(("edition", "words"), [("en", "time limit of 30 s"), ("ko", "30초")])
+def test_a_students_validate_runs_the_homework_as_the_grader(request, edition, words):
+    """The user's nbgrader config gives Validate the course's limit per cell with its message in
+    the student's edition, and the grader's budgets in a kernel within the server's thread budget;
+    it imports nothing (the server loads it on every request of the Assignments panel)."""
+    from traitlets.config import Config
+
+    from mtml_lib.course.hub import Member, nbgrader_config_text
+
+    settings = read_settings(request.config.rootpath / "deploy" / "hub" / "class.toml")
+    # the course folder: the repository's (30 s per cell)
+    course = request.config.rootpath / "notebooks" / "homework"
+    settings = dataclasses.replace(settings, course_folder=course)
+    text = nbgrader_config_text(settings, Member("kim", "student", edition), settings.exchange)
+    assert not re.search(r"^\s*(import|from) ", text, re.MULTILINE)
+    config = Config()
+    exec(compile(text, "nbgrader_config.py", "exec"), {"get_config": lambda: config})
+    assert config.Execute.timeout == 30
+    error = config.Execute.error_on_timeout
+    assert error["ename"] == "CellTimeoutError" and words in error["evalue"]
+    history, line = config.Execute.extra_arguments
+    assert history == "--HistoryManager.hist_file=:memory:"
+    assert (
+        line == "--IPKernelApp.exec_lines=__import__('os').environ.update({'MTML_AUTOGRADE': '1'})"
+    )
+    assert "CourseDirectory.root" not in text  # a student's config names no course folder
