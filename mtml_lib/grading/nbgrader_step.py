@@ -23,7 +23,7 @@ from nbclient.util import run_sync
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Instance, Unicode
 
-from ..i18n import get_language, language
+from ..i18n import get_language
 from .regrade import UNTRUSTED
 from .sandbox import Limits, Sandbox
 from .time_limit import ENAME, MOST, CellTimeLimit, kernel_arguments, stopped_message
@@ -162,11 +162,7 @@ class TimedExecute(Execute):
         if content.get("status") != "error" or content.get("ename") != ENAME or not self.limit:
             return super().on_cell_executed(**kwargs)
         scaled = self.limit.last or self.limit.scaled()
-        if self.language:
-            with language(self.language):
-                text = stopped_message(scaled, self.limit.most)
-        else:
-            text = stopped_message(scaled, self.limit.most)
+        text = stopped_message(scaled, self.limit.most, self.language)
         # the interrupt's traceback and nbgrader's bare timeout error give way to the reason
         interrupted = (ENAME, "KeyboardInterrupt")
         cell.outputs = [

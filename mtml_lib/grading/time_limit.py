@@ -28,8 +28,9 @@ job that has just started and counts the grading's own earlier cells.
 The course's ``nbgrader_config.py`` sets both for nbgrader's own ``Execute`` (``nbgrader
 validate``), with the rule in the course's language as the message of a cell stopped for time
 (:func:`timeout_error`); :class:`mtml_lib.grading.nbgrader_step.TimedExecute` (the check, the
-sandbox's execute step) says the limit and the load of the moment (:func:`stopped_message`), and
-the re-grade's probes use the same limits.
+sandbox's execute step) says the limit and the load of the moment (:func:`stopped_message`). The
+re-grade's cells and probes keep fixed limits (``most=1``): they run in the grading's own thread
+budget.
 """
 
 from __future__ import annotations
@@ -40,8 +41,7 @@ import os
 import time
 
 from .._validation import check_float, check_int
-from ..i18n import N_, language
-from ..i18n import translate as _
+from ..i18n import N_, get_language, translate_to
 
 __all__ = [
     "MOST",
@@ -77,9 +77,9 @@ def cores(quota: str = "/sys/fs/cgroup/cpu.max") -> int:
     count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     try:
         with open(quota, encoding="ascii") as f:
-            quota, period = f.read().split()[:2]
-        if quota != "max":
-            count = min(count or 1, max(1, math.ceil(int(quota) / int(period))))
+            allowed, period = f.read().split()[:2]
+        if allowed != "max":
+            count = min(count or 1, max(1, math.ceil(int(allowed) / int(period))))
     except (OSError, ValueError):
         pass
     return max(1, count or 1)
@@ -188,10 +188,12 @@ _HERE = N_(
 )
 
 
-def stopped_message(scaled: Scaled, most: float = MOST) -> str:
-    """What a student reads about a cell stopped at ``scaled``, in the language in use."""
-    rule = _(_RULE).format(base=scaled.base, most=most)
-    here = _(_HERE).format(
+def stopped_message(scaled: Scaled, most: float = MOST, language_code: str | None = None) -> str:
+    """What a student reads about a cell stopped at ``scaled``, in ``language_code`` (default:
+    the language in use)."""
+    language_code = language_code or get_language()
+    rule = translate_to(language_code, _RULE).format(base=scaled.base, most=most)
+    here = translate_to(language_code, _HERE).format(
         seconds=scaled.seconds, factor=scaled.factor, load=scaled.load, cores=scaled.cores
     )
     return f"{rule} {here}"
@@ -208,9 +210,8 @@ def timeout_error(language_code: str, base: int, most: float | None = MOST) -> d
     """nbclient's ``error_on_timeout`` for nbgrader's own ``Execute`` (``nbgrader validate``):
     the rule of the limit in ``language_code``, without the load of the moment (``most=None``: a
     fixed limit)."""
-    with language(language_code):
-        rule = _(_RULE) if most is not None else _(_FIXED)
-        text = rule.format(base=base, most=most)
+    text = translate_to(language_code, _RULE if most is not None else _FIXED)
+    text = text.format(base=base, most=most)
     return {"ename": ENAME, "evalue": text, "traceback": [f"{ENAME}: {text}"]}
 
 

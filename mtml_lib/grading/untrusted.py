@@ -66,8 +66,9 @@ def probe_notebook(
     notebook: str | os.PathLike, spec: types.ModuleType, *, cell_timeout: int, probe_timeout: int
 ) -> dict:
     """Run a notebook's code cells (test cells excluded, one time limit per cell), then the
-    grader's probes on the objects it defined; return the probe data. Both limits grow with the
-    machine's load as the autograder's do (:class:`~mtml_lib.grading.time_limit.CellTimeLimit`).
+    grader's probes on the objects it defined; return the probe data. The limits are fixed: the
+    re-grade runs inside the grading's own thread budget, and a cell that ran past its limit is
+    reported with it.
 
     Runs submission code: call it only on the untrusted side (:func:`run_probes` does).
     """
@@ -75,7 +76,11 @@ def probe_notebook(
 
     from .time_limit import CellTimeLimit
 
-    cell_limit, probe_limit = CellTimeLimit(cell_timeout), CellTimeLimit(probe_timeout)
+    # most=1: the base, whatever the load
+    cell_limit, probe_limit = (
+        CellTimeLimit(cell_timeout, most=1),
+        CellTimeLimit(probe_timeout, most=1),
+    )
 
     # not an Exception: a submission's `except Exception` cannot swallow it
     class Timeout(BaseException):

@@ -37,6 +37,7 @@ __all__ = [
     "set_language",
     "shown",
     "translate",
+    "translate_to",
     "translator",
 ]
 
@@ -97,6 +98,12 @@ def _catalog(
 def translate(message: str) -> str:
     """``message`` in the language in use (English when the catalog lacks it)."""
     return _catalog(get_language()).gettext(message)
+
+
+def translate_to(language_code: str, message: str) -> str:
+    """``message`` in ``language_code``, leaving the language in use (and the figures' fonts)
+    as they are: for a process that writes another edition's text and draws nothing."""
+    return _catalog(check_language(language_code)).gettext(message)
 
 
 def shown(text: str) -> str:
