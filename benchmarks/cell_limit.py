@@ -47,7 +47,7 @@ def validate(notebook: pathlib.Path, most: float, budget: str) -> list[dict]:
     import nbformat
     from nbgrader.preprocessors import Execute
 
-    from mtml_lib.course.check import kernel_config
+    from mtml_lib.course.check import _cell_seconds, kernel_config
     from mtml_lib.grading.time_limit import CellTimeLimit, kernel_arguments
 
     limit = CellTimeLimit(BASE, most=most)
@@ -71,9 +71,7 @@ def validate(notebook: pathlib.Path, most: float, budget: str) -> list[dict]:
     for index, cell in enumerate(executed.cells):
         if cell.cell_type != "code":
             continue
-        timing = cell.metadata.get("execution", {})
-        start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
-        seconds = _seconds(start, end) if start and end else 0.0
+        seconds = _cell_seconds(cell)
         errors = [o.get("ename") for o in cell.outputs if o.get("output_type") == "error"]
         rows.append(
             {
@@ -84,13 +82,6 @@ def validate(notebook: pathlib.Path, most: float, budget: str) -> list[dict]:
             }
         )
     return rows
-
-
-def _seconds(start: str, end: str) -> float:
-    import datetime
-
-    parse = datetime.datetime.fromisoformat
-    return (parse(end.replace("Z", "+00:00")) - parse(start.replace("Z", "+00:00"))).total_seconds()
 
 
 def _worker(notebook: pathlib.Path, most: float, budget: str, out: pathlib.Path):

@@ -117,19 +117,12 @@ def _execute(notebook, timeout: int):
     """Run ``notebook`` as the autograder does; returns it executed and each cell's seconds."""
     from ..grading.nbgrader_step import TimedExecute
 
+    # the kernel sees what the autograder's sees: TimedExecute starts it with MTML_AUTOGRADE=1
     with tempfile.TemporaryDirectory(prefix="mtml-check-") as scratch:
-        saved = os.environ.get("MTML_AUTOGRADE")
-        os.environ["MTML_AUTOGRADE"] = "1"  # the kernel sees what the autograder's sees
-        try:
-            executor = TimedExecute(
-                timeout=timeout, interrupt_on_timeout=True, config=kernel_config(scratch)
-            )
-            notebook, _resources = executor.preprocess(notebook, {"metadata": {"path": scratch}})
-        finally:
-            if saved is None:
-                os.environ.pop("MTML_AUTOGRADE", None)
-            else:
-                os.environ["MTML_AUTOGRADE"] = saved
+        executor = TimedExecute(
+            timeout=timeout, interrupt_on_timeout=True, config=kernel_config(scratch)
+        )
+        notebook, _resources = executor.preprocess(notebook, {"metadata": {"path": scratch}})
     return notebook
 
 
