@@ -18,6 +18,8 @@ BENCHMARKS = [
     "notebooks",
     "classroom",
     "cell_limit",
+    "gradescope",
+    "similarity",
 ]
 
 

@@ -20,8 +20,17 @@ For instructors (in the workbook's checkout; notebooks/ and notebooks/homework b
                                     FOLDER/HW-<student>.zip (what `mtml check` writes)
     mtml autograde HW [--jobs N]    nbgrader autograde, then the trusted re-grade of every part,
                                     each submission in the bubblewrap sandbox (--no-sandbox:
-                                    unsafe, for a throwaway container only)
-    mtml grades [--out grades.csv]  the grade table
+                                    unsafe, for a throwaway container only; --regrade: after a
+                                    grader was corrected, only the parts it changed)
+    mtml gradescope HW [--out autograder.zip]
+                                    a Gradescope autograder: the same trusted re-grade, run as
+                                    an unprivileged user in Gradescope's container
+    mtml similarity HW [--earlier DIR]
+                                    which submissions share code, with each other, the library
+                                    or earlier terms: an HTML report and the grade table's column
+    mtml grades [--format canvas|moodle|csv] [--roster roster.csv]
+                                    the grade table, or the grade import file of Canvas or
+                                    Moodle (students matched through the roster's LMS ids)
     mtml feedback HW                nbgrader feedback (HTML) for every graded submission
     mtml train CONFIG               a meta-training or multi-task run from a TOML config (under
                                     torchrun: data-parallel)
@@ -43,6 +52,7 @@ import argparse
 import os
 import pathlib
 
+from .cli_platform import PLATFORM_COMMANDS, platform_commands, run_platform_command
 from .i18n import LANGUAGES, set_language
 
 __all__ = ["main"]
@@ -106,6 +116,12 @@ def _instructor_commands(commands) -> None:
         "--memory-mb", type=int, default=6144, help="memory limit of each submission (MiB)"
     )
     autograde.add_argument(
+        "--regrade",
+        action="store_true",
+        help="after a grader or the solution was corrected: re-grade only the parts graded "
+        "differently now, and print every grade that moves (hand-graded ones stay)",
+    )
+    autograde.add_argument(
         "--no-sandbox",
         action="store_true",
         help="UNSAFE: run submissions without the bubblewrap sandbox, as you, with your files "
@@ -119,9 +135,7 @@ def _instructor_commands(commands) -> None:
         help="a folder of submissions; none: nbgrader's exchange (a class's hub), where a "
         "submission in another student's name is refused",
     )
-    commands.add_parser("grades", help="export the grade table (CSV)").add_argument(
-        "--out", default="grades.csv"
-    )
+    platform_commands(commands)
     hub = commands.add_parser("hub", help="a class's JupyterHub on this server (as root)")
     hub.add_argument("action", choices=("start", "accounts", "remove"))
     hub.add_argument("class_file", metavar="CLASS.toml")
@@ -273,9 +287,10 @@ def _instructor(args) -> None:
             sandbox=not args.no_sandbox,
             jobs=args.jobs,
             limits=Limits(memory_mb=args.memory_mb),
+            regrade=args.regrade,
         )
-    elif args.command == "grades":
-        print(f"grades written to {course.export_grades(folder, args.out)}")
+    elif args.command in PLATFORM_COMMANDS:
+        run_platform_command(args, folder)
     elif args.command == "feedback":
         written = course.feedback(folder, args.assignment, exchange=args.exchange)
         print(f"feedback written to {written}" + (", and to the exchange" if args.exchange else ""))

@@ -34,7 +34,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements" / "lock.txt"
 STUDENT = ROOT / "requirements" / "student.txt"
 ENVIRONMENT = ROOT / "environment.yml"
-EXTRAS = "workbook,hub,test"
+EXTRAS = "workbook,hub,instructor,test"
 # Build tools are pinned too, so `pip install --no-build-isolation -e .` works offline.
 BUILD_TOOLS = ["setuptools", "wheel"]
 

@@ -6,6 +6,7 @@ What touches untrusted code (the sandbox, the re-grade) is in :mod:`mtml_lib.gra
 package orchestrates it for the instructor and builds what students receive.
 """
 
+from .collecting import collect, collect_exchange
 from .folder import (
     CourseError,
     assignments,
@@ -17,7 +18,8 @@ from .folder import (
 )
 from .handout import build_handout
 from .manifest import apply_update
-from .pipeline import autograde, collect, collect_exchange, export_grades, feedback, release
+from .pipeline import autograde, release
+from .results import export_grades, feedback
 from .workbook import build_workbook
 
 __all__ = [

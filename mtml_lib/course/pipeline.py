@@ -11,23 +11,21 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import datetime
 import hashlib
 import json
 import os
 import pathlib
 import queue
-import shutil
 import sys
-import zipfile
 
 from .._validation import check_int
-from ..grading.record import record
+from ..grading.fingerprints import part_fingerprints
+from ..grading.record import graded_with, record
 from ..grading.regrade import load_spec, run_probes
 from ..grading.sandbox import Limits, Sandbox, readonly_roots, unavailable_reason
 from .folder import CourseError, _with_environment_bin, course_language, nbgrader
 
-__all__ = ["release", "collect", "collect_exchange", "autograde", "export_grades", "feedback"]
+__all__ = ["release", "autograde"]
 
 
 def release(
@@ -57,75 +55,6 @@ def release(
     if exchange:
         nbgrader(course, "release_assignment", assignment, "--force", quiet=quiet)
     return folder
-
-
-def collect_exchange(course: pathlib.Path, assignment: str) -> dict[str, str]:
-    """Collect ``assignment`` from nbgrader's exchange into ``submitted/`` (each student's latest
-    submission; one in another's name is refused, :class:`mtml_lib.course.exchange.OwnedCollect`).
-
-    Returns:
-        each collected student's time of submission, in UTC, with how late it was.
-    """
-    from nbgrader.utils import parse_utc
-
-    from .deadline import deadline_of
-    from .exchange import STAMP_FORMAT
-
-    nbgrader(course, "collect", assignment, "--update")
-    due = deadline_of(course, assignment)
-    times = {}
-    for stamp in sorted((course / "submitted").glob(f"*/{assignment}/timestamp.txt")):
-        made = parse_utc(stamp.read_text(encoding="utf-8").strip())
-        late = (made - due.replace(tzinfo=None)).total_seconds() if due else 0.0
-        status = f"late by {datetime.timedelta(seconds=round(late))}" if late > 0 else "on time"
-        times[stamp.parent.parent.name] = f"{made.strftime(STAMP_FORMAT)} ({status})"
-    return times
-
-
-def collect(course: pathlib.Path, assignment: str, folder: pathlib.Path) -> dict[str, str]:
-    """Copy submissions into ``submitted/<student>/<assignment>/``: from
-    ``folder/<student>/*.ipynb``, from ``folder/<student>.zip`` or from the archive
-    ``mtml check`` writes, ``folder/<assignment>-<student>.zip`` (the notebooks anywhere inside
-    an archive).
-
-    Returns:
-        each student's release: the stamp ``mtml workbook`` put in the submitted notebooks
-        (course version, edition, date, release id), so a submission made on an old handout
-        shows, or ``"no release stamp"``.
-    """
-    if not folder.is_dir():
-        raise CourseError(f"folder must be a folder of submissions; got {str(folder)!r}")
-    students = {}
-    for entry in sorted(folder.iterdir()):
-        student = entry.stem if entry.suffix == ".zip" else entry.name
-        student = student.removeprefix(f"{assignment}-") if entry.suffix == ".zip" else student
-        if not (entry.is_dir() or entry.suffix == ".zip"):
-            continue
-        target = course / "submitted" / student / assignment
-        if target.exists():
-            shutil.rmtree(target)
-        target.mkdir(parents=True)
-        if entry.suffix == ".zip":
-            with zipfile.ZipFile(entry) as archive:
-                for name in archive.namelist():
-                    if name.endswith(".ipynb") and "__MACOSX" not in name:
-                        (target / pathlib.Path(name).name).write_bytes(archive.read(name))
-        else:
-            for notebook in sorted(entry.rglob("*.ipynb")):
-                shutil.copy(notebook, target / notebook.name)
-        students[student] = _release_of(sorted(target.glob("*.ipynb")))
-    return students
-
-
-def _release_of(notebooks: list[pathlib.Path]) -> str:
-    stamps = set()
-    for notebook in notebooks:
-        try:
-            info = json.loads(notebook.read_text(encoding="utf-8"))["metadata"]["mtml"]["release"]
-            stamps.add(f"{info['version']} {info['edition']} {info['released']} {info['release']}")
-        except (ValueError, KeyError, TypeError):
-            stamps.add("no release stamp")
-    return ", ".join(sorted(stamps)) or "no notebook"
 
 
 def _reference(
@@ -188,6 +117,7 @@ def autograde(
     sandbox: bool = True,
     jobs: int = 1,
     limits: Limits | None = None,
+    regrade: bool = False,
 ) -> dict[str, dict[str, float]]:
     """nbgrader autograde, then the trusted re-grade; returns ``{student: {grade_id: points}}``.
 
@@ -195,6 +125,10 @@ def autograde(
     nbgrader's kernel and in the re-grade; ``jobs`` submissions at a time. Where the sandbox
     cannot run, this refuses (:class:`CourseError`) unless ``sandbox=False`` (``--no-sandbox``:
     unsafe, for a throwaway container).
+
+    ``regrade`` (after a grader or the solution was corrected): the trusted re-grade alone, of
+    the parts graded differently since (:mod:`mtml_lib.grading.fingerprints`); each grade that
+    moves is printed (student, part, before -> after); hand-graded ones stay as they are.
     """
     check_int("jobs", jobs, minimum=1, maximum=64)
     if sandbox and (reason := unavailable_reason()):
@@ -207,33 +141,38 @@ def autograde(
         spec.PREPARE()
     limits = limits or Limits()
     threads = max(1, (os.cpu_count() or 1) // jobs)
+    stamps_path = graded_with(course, assignment)
+    if regrade and not stamps_path.exists():
+        raise CourseError(
+            f"no earlier autograde of {assignment} kept what it graded with: run `mtml autograde "
+            f"{assignment}` (without --regrade) first."
+        )
     box = _sandbox_for(spec, limits, threads, course) if sandbox else contextlib.nullcontext()
     with box as confined:
-        failed = _nbgrader_autograde(course, assignment, students, cell_timeout, jobs, confined)
+        failed = []
+        if not regrade:
+            failed = _nbgrader_autograde(course, assignment, students, cell_timeout, jobs, confined)
         reference = _reference(course, assignment, grader, confined)
+        fingerprints = part_fingerprints(grader, reference)
         notebooks = [
             notebook
             for folder in sorted((course / "autograded").glob(f"*/{assignment}"))
             if (not students or folder.parent.name in students) and folder.parent.name not in failed
             for notebook in sorted(folder.glob("*.ipynb"))
         ]
-        options = {
-            "sandbox": confined,
-            "cell_timeout": cell_timeout,
-            "probe_timeout": probe_timeout,
-            "total_timeout": limits.wall_seconds,
-        }
-        graded = _in_slots(
-            notebooks,
-            jobs,
-            lambda notebook, slot: run_probes(
-                notebook, grader, slot=slot, student=notebook.parent.parent.name, **options
-            ),
-        )
+        todo = _regrade_plan(stamps_path, fingerprints, notebooks) if regrade else None
+        if todo is not None:
+            notebooks = [n for n in notebooks if todo[n.parent.parent.name]]
+            if not notebooks:
+                print(f"no part of {assignment} is graded differently now: nothing to re-grade")
+                return {}
+        limit = {"cell_timeout": cell_timeout, "probe_timeout": probe_timeout}
+        graded = _probe_all(notebooks, grader, jobs, todo, confined, limit, limits.wall_seconds)
     probed = dict(zip(notebooks, graded))
     from .deadline import late_policy
 
-    return record(
+    moved: list = []
+    scores = record(
         course,
         assignment,
         spec,
@@ -241,7 +180,55 @@ def autograde(
         probed,
         feedback_language=course_language(course),
         late=late_policy(course),
+        fingerprints=fingerprints,
+        only=todo,
+        moved=moved,
     )
+    if todo is not None:
+        _print_moved(todo, len(notebooks), moved)
+    return scores
+
+
+def _probe_all(notebooks, grader, jobs, todo, sandbox, limit: dict, wall: int) -> list[dict]:
+    """The probe data of each notebook, ``jobs`` at a time (of the parts in ``todo`` only, for a
+    re-grade)."""
+    return _in_slots(
+        notebooks,
+        jobs,
+        lambda notebook, slot: run_probes(
+            notebook,
+            grader,
+            sandbox=sandbox,
+            slot=slot,
+            student=notebook.parent.parent.name,
+            parts=todo[notebook.parent.parent.name] if todo else None,
+            total_timeout=wall,
+            **limit,
+        ),
+    )
+
+
+def _regrade_plan(
+    stamps_path: pathlib.Path, fingerprints: dict[str, str], notebooks: list[pathlib.Path]
+) -> dict[str, list[str]]:
+    """Each submission's parts whose grading changed since it was graded."""
+    stamps = json.loads(stamps_path.read_text(encoding="utf-8"))
+    return {
+        notebook.parent.parent.name: [
+            part
+            for part, now in fingerprints.items()
+            if stamps.get(notebook.parent.parent.name, {}).get(part) != now
+        ]
+        for notebook in notebooks
+    }
+
+
+def _print_moved(todo: dict[str, list[str]], count: int, moved: list) -> None:
+    parts = sorted({p for parts in todo.values() for p in parts})
+    print(f"re-graded {', '.join(parts)} of {count} submission(s)")
+    print(f"{len(moved)} grade(s) moved" + (":" if moved else ""))
+    for student, part, before, after in moved:
+        print(f"  {student}, {part}: {'none' if before is None else f'{before:g}'} -> {after:g}")
 
 
 def _in_slots(items: list, jobs: int, work) -> list:
@@ -317,20 +304,3 @@ def _nbgrader_autograde(
 
     chosen = [s for s in every if not students or s in students]
     return [s for s in _in_slots(chosen, jobs, one) if s]
-
-
-def export_grades(course: pathlib.Path, out: str | os.PathLike) -> pathlib.Path:
-    """The grade table (nbgrader's CSV export) at ``out``."""
-    out = pathlib.Path(out).resolve()
-    nbgrader(course, "export", f"--to={out}")
-    return out
-
-
-def feedback(course: pathlib.Path, assignment: str, *, exchange: bool = False) -> pathlib.Path:
-    """HTML feedback for every graded submission of ``assignment``, in ``course/feedback``;
-    with ``exchange``, released to nbgrader's exchange too, where each student fetches their own
-    (``nbgrader fetch_feedback``, or Fetch Feedback in JupyterLab)."""
-    nbgrader(course, "generate_feedback", assignment, "--force")
-    if exchange:
-        nbgrader(course, "release_feedback", assignment)
-    return course / "feedback"

@@ -125,6 +125,7 @@ def run_probes(
     cell_timeout: int = 60,
     probe_timeout: int = 120,
     total_timeout: int = 900,
+    parts: list[str] | None = None,
 ) -> dict:
     """Run a notebook's code and the grader's probes on the untrusted side; return the data.
 
@@ -136,6 +137,7 @@ def run_probes(
     temporary folder (``--no-sandbox``: unsafe against a determined student). The notebook and
     the grader travel on standard input, the probe data comes back on standard output. If the
     run dies or overruns, every part reports an error (``"stopped"`` says why, when known).
+    ``parts`` limits the probes to those parts (all when ``None``).
     """
     request = {
         "notebook": pathlib.Path(notebook).read_text(encoding="utf-8"),
@@ -144,6 +146,7 @@ def run_probes(
         "student": student,
         "cell_timeout": cell_timeout,
         "probe_timeout": probe_timeout,
+        "parts": parts,
     }
     stdin = json.dumps(request).encode()
     if sandbox is not None:

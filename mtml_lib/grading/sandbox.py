@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass
 from .._validation import check_int
 from .placeholders import placeholder_source
 
-__all__ = ["Limits", "Outcome", "Sandbox", "unavailable_reason", "readonly_roots"]
+__all__ = ["Limits", "Outcome", "Sandbox", "unavailable_reason", "readonly_roots", "stopped_by"]
 
 LIBRARY = pathlib.Path(__file__).resolve().parents[1]
 CONFINE = pathlib.Path(__file__).with_name("confine.py")
@@ -305,16 +305,8 @@ class Sandbox:
                     start_new_session=True,
                     env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
                 )
-                returncode: int | None
-                try:
-                    process.communicate(stdin, timeout=self.limits.wall_seconds)
-                    returncode = process.returncode
-                except subprocess.TimeoutExpired:
-                    returncode = None
-                finally:  # bwrap's death takes every process of the sandbox with it
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+                # bwrap's death takes every process of the sandbox with it
+                returncode = finish(process, stdin, self.limits.wall_seconds)
             output = out_path.read_bytes()[: self.limits.file_mb * 1024 * 1024]
         return Outcome(output, returncode, self._stopped(returncode))
 
@@ -323,18 +315,37 @@ class Sandbox:
         return self.run("mtml_lib.grading.untrusted", ["exec"], stdin=code.encode(), slot=slot)
 
     def _stopped(self, returncode: int | None) -> str | None:
-        limits = self.limits
-        if returncode is None:
-            return f"it ran past the {limits.wall_seconds} s time limit"
-        signals = {
-            signal.SIGXCPU: f"it used its {limits.cpu_seconds} s of CPU time",
-            signal.SIGXFSZ: f"it wrote a file past the {limits.file_mb} MiB limit",
-            signal.SIGKILL: "it was killed (SIGKILL)",
-        }
-        for number, words in signals.items():
-            if returncode in (-number, 128 + number):
-                return words
+        return stopped_by(self.limits, returncode)
+
+
+def finish(process: subprocess.Popen, stdin: bytes, seconds: float) -> int | None:
+    """Feed ``stdin`` to ``process`` and wait for it at most ``seconds``; then kill its process
+    group, whatever happened. Its exit status, or ``None`` when it ran past the time."""
+    try:
+        process.communicate(stdin, timeout=seconds)
+        return process.returncode
+    except subprocess.TimeoutExpired:
         return None
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def stopped_by(limits: Limits, returncode: int | None) -> str | None:
+    """Which of ``limits`` stopped a run that ended with ``returncode`` (``None``: killed at the
+    wall-clock limit), in words; ``None`` when no limit did."""
+    if returncode is None:
+        return f"it ran past the {limits.wall_seconds} s time limit"
+    signals = {
+        signal.SIGXCPU: f"it used its {limits.cpu_seconds} s of CPU time",
+        signal.SIGXFSZ: f"it wrote a file past the {limits.file_mb} MiB limit",
+        signal.SIGKILL: "it was killed (SIGKILL)",
+    }
+    for number, words in signals.items():
+        if returncode in (-number, 128 + number):
+            return words
+    return None
 
 
 def _owner(path: pathlib.Path) -> int | None:

@@ -44,6 +44,8 @@ def _probes(data: bytes) -> bytes:
     shutil.rmtree(folder)
     notebook = pathlib.Path.cwd() / "submission.ipynb"
     notebook.write_text(request["notebook"], encoding="utf-8")
+    if request.get("parts") is not None:  # a re-grade of some parts only
+        spec.PROBES = {p: probe for p, probe in spec.PROBES.items() if p in request["parts"]}
     results = probe_notebook(
         notebook, spec, cell_timeout=request["cell_timeout"], probe_timeout=request["probe_timeout"]
     )

@@ -44,6 +44,15 @@ c.Execute.timeout_func = CellTimeLimit(c.Execute.timeout)
 c.Execute.error_on_timeout = timeout_error(c.SelectEdition.language, c.Execute.timeout)
 c.Execute.extra_arguments = kernel_arguments()
 
+# The feedback shows each test's verdict and messages, never a hidden test's source: nbgrader's
+# own feedback would show the hidden tests the autograder put back to run them.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from mtml_lib.course.feedback import HideHiddenTests  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+
 # Homework through nbgrader's exchange (a class's hub, README "Teaching a class"): a submission in
 # another student's name is refused, not only warned about, and a submission's time is not taken
 # on its own word (mtml_lib.course.exchange); nbgrader's time stamps are written in UTC, which it

@@ -7,7 +7,9 @@ nbgrader, as asserted here too), and one that looks for the hidden tests on disk
 """
 
 import hashlib
+import html as html_text
 import json
+import os
 import pathlib
 import re
 import shutil
@@ -20,10 +22,13 @@ import pytest
 from testkit.handout import checked_upload
 from testkit.homework import COPIED_4, COPIED_6, PIXEL_MEMORY, STUDENT_ID_TAG, cell_key
 
+from benchmarks.gradescope import SYSTEM_PYTHON, Imitation
 from mtml_lib import course as homework
 from mtml_lib.course import folder as course_folder
+from mtml_lib.course import gradescope
 from mtml_lib.course.editions.code_cells import catalog, translated
 from mtml_lib.course.folder import STUBS
+from mtml_lib.grading.unprivileged import processes_of
 
 pytestmark = pytest.mark.slow
 
@@ -476,6 +481,25 @@ def test_grades_and_feedback(course, hw1_scores, tmp_path):
     html = (course / "feedback" / "wrong" / HW1 / f"{HW1}.html").read_text(encoding="utf-8")
     # The trusted grade and the explanation of a failed check reach the student.
     assert "[graded] 2 of 3 points" in html and "every layer must act on its own task" in html
+    # No hidden test's source does, nor a traceback of one (nbgrader's own feedback shows both).
+    text = html_text.unescape(re.sub(r"<[^>]+>", "", html))
+    hidden = hidden_lines(course / "source" / HW1 / f"{HW1}.ipynb")
+    assert len(hidden) > 20 and [line for line in hidden if line in text] == []
+    assert text.count("(hidden tests: their verdict is below)") == 6
+    assert "AssertionError" not in text  # a test's traceback would quote its failing line
+
+
+def hidden_lines(notebook):
+    """The lines of the hidden tests of a source notebook (long enough to be telling)."""
+    lines = []
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if "BEGIN HIDDEN TESTS" in line or "END HIDDEN TESTS" in line:
+                inside = "BEGIN" in line
+            elif inside and len(line.strip()) > 12:
+                lines.append(line.strip())
+    return lines
 
 
 # --- HW2 ------------------------------------------------------------------------------------
@@ -501,7 +525,9 @@ LIBRARY_HW2 = {
 }
 
 
-def test_hw2_scores_are_exact(course, tmp_path, handouts):
+@pytest.fixture(scope="module")
+def hw2_scores(course, tmp_path_factory, handouts):
+    tmp_path = tmp_path_factory.mktemp("hw2_submissions")
     right = full_solution(course, HW2)
     wrong = {
         "make_batch": right["make_batch"],
@@ -538,9 +564,15 @@ def test_hw2_scores_are_exact(course, tmp_path, handouts):
     shutil.copy(upload, tmp_path / upload.name)
     shutil.rmtree(tmp_path / "handout")
     homework.collect(course, HW2, tmp_path)
-    trusted = homework.autograde(course, HW2, cell_timeout=30, probe_timeout=120, jobs=2)
-    parts = ("test_sample_batch", "test_make_batch", "test_mann", "test_query_loss")
-    parts += ("test_train", "test_evaluate")
+    return homework.autograde(course, HW2, cell_timeout=30, probe_timeout=120, jobs=2)
+
+
+PARTS_HW2 = ("test_sample_batch", "test_make_batch", "test_mann", "test_query_loss")
+PARTS_HW2 += ("test_train", "test_evaluate")
+
+
+def test_hw2_scores_are_exact(course, hw2_scores):
+    trusted, parts = hw2_scores, PARTS_HW2
     assert trusted["solution"] == dict(zip(parts, (4, 3, 4, 2, 3, 4)))
     assert trusted["uploaded"] == trusted["solution"]  # through the handout's check
     assert gradebook_scores(course, HW2)["uploaded"] == gradebook_scores(course, HW2)["solution"]
@@ -552,6 +584,185 @@ def test_hw2_scores_are_exact(course, tmp_path, handouts):
     assert trusted["pixels"] == dict(zip(parts, (4, 3, 4, 2, 0, 4)))
     assert trusted["copied"] == dict(zip(parts, (4, 3, 4, 2, 0, 0)))
     assert trusted["library"] == dict(zip(parts, (4, 0, 0, 2, 0, 4)))
+
+
+# --- Gradescope: the same grades from the autograder zip, in a local imitation ---------------
+
+LOCATE = """
+import os, pathlib
+def _autograder():  # Gradescope's folder: the grading process's last argument
+    try:
+        args = open(f"/proc/{os.getppid()}/cmdline").read().split(chr(0))
+        return pathlib.Path([a for a in args if a][-1])
+    except OSError:
+        return pathlib.Path("/autograder")
+ROOT = _autograder()
+"""
+FULL_MARKS = json.dumps({"score": 20, "output": "forged", "tests": []})
+GRADESCOPE_ATTACKS = {
+    # its own results.json: now, at exit, and from a process that outlives the run
+    "gs_results": LOCATE
+    + f"""
+import atexit, subprocess, sys
+def forge():
+    for name in ("results/results.json", "results/.results.json.partial"):
+        try:
+            (ROOT / name).write_text({FULL_MARKS!r})
+        except OSError:
+            pass
+forge()
+atexit.register(forge)
+later = f"import time; time.sleep(8); open({{str(ROOT / 'results' / 'results.json')!r}}, 'w')"
+later += f".write({FULL_MARKS!r})"
+subprocess.Popen([sys.executable, "-c", later], start_new_session=True)
+""",
+    # the autograder's scripts, edited or replaced
+    "gs_scripts": LOCATE
+    + """
+SOURCE = ROOT / "source"
+for target in (ROOT / "run_autograder", SOURCE / "run_autograder", SOURCE / "setup.sh"):
+    try:
+        with open(target, "a") as script:
+            script.write("\\necho '{\\"score\\": 20}' > results/results.json\\n")
+    except OSError:
+        pass
+    try:
+        os.replace(target, ROOT / "results" / "moved")
+    except OSError:
+        pass
+""",
+    # the grader, the hidden tests' verdicts and the reference data, read and handed back through
+    # an error message that becomes feedback
+    "gs_source": LOCATE
+    + """
+LEAK = []
+for path in [ROOT / "source" / "reference.json", ROOT / "source" / "config.json",
+             ROOT / "source" / "grader" / "hw1_multitask.py"]:
+    try:
+        LEAK.append(path.read_text()[:60])
+    except OSError as error:
+        LEAK.append(type(error).__name__)
+
+class MultiHeadModel:
+    def __init__(self, **kwargs):
+        raise RuntimeError(" | ".join(LEAK))
+""",
+}
+GRADESCOPE_HW1 = ("solution", "blank", "wrong", "partial", *ATTACKS)
+# Gradescope runs its autograder as root; the submission's user runs the system's Python
+AS_ON_GRADESCOPE = pytest.mark.skipif(
+    os.geteuid() != 0 or not os.path.exists(SYSTEM_PYTHON),
+    reason=f"the imitation of Gradescope runs as root, with {SYSTEM_PYTHON}",
+)
+
+
+@pytest.fixture(scope="module")
+def gradescope_hw1(course, hw1_scores, tmp_path_factory):
+    """HW1's autograder zip (its reference data is what `mtml autograde` cached), set up in the
+    imitation, and the Gradescope attacks written as submissions."""
+    archive = tmp_path_factory.mktemp("gradescope") / "hw1.zip"
+    started = time.perf_counter()
+    gradescope.build(course, HW1, archive)
+    print(
+        f"\nHW1's autograder zip: {archive.stat().st_size / 2**20:.1f} MiB in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+    imitation = Imitation(archive)
+    print(f"setup.sh (offline) {imitation.setup_seconds:.0f} s")
+    folder = tmp_path_factory.mktemp("gradescope_submissions")
+    for student, attack in GRADESCOPE_ATTACKS.items():
+        submission(course, HW1, student, folder, extra_after=attack)
+    yield imitation, folder
+    imitation.remove()
+
+
+def graded_on_gradescope(imitation, notebook, student):
+    before = imitation.digest()
+    results, seconds, _ = imitation.grade({f"{HW1}.ipynb": notebook}, f"{student}@example.edu")
+    print(f"{student}: {results['score']:g} points in {seconds:.0f} s")
+    assert imitation.digest() == before  # scripts, grader, reference data: untouched
+    assert processes_of(gradescope.UID) == []
+    return results
+
+
+@AS_ON_GRADESCOPE
+def test_gradescope_grades_hw1_as_mtml_autograde_does(course, hw1_scores, gradescope_hw1):
+    imitation, _ = gradescope_hw1
+    trusted, graded = hw1_scores[0], {}
+    for student in GRADESCOPE_HW1:
+        notebook = course / "submitted" / student / HW1 / f"{HW1}.ipynb"
+        results = graded[student] = graded_on_gradescope(imitation, notebook, student)
+        if student == "solution":
+            assert results["tests"][0]["output"] == "every cell ran"
+        got = {test["name"]: test["score"] for test in results["tests"][1:]}
+        assert got == trusted[student], student
+        assert results["score"] == sum(trusted[student].values())
+        assert [t["max_score"] for t in results["tests"]] == [0, 3, 3, 3, 2, 4, 5]
+        assert "Written answers are graded by hand." in results["output"]
+        # every part holds hidden tests: their verdicts and the total wait for publishing, and
+        # the one test shown at once says what ran
+        assert results["visibility"] == "after_published"
+        assert [t["visibility"] for t in results["tests"]] == ["visible"] + ["after_published"] * 6
+    # a failed check's message is the part's feedback; a hidden test's source is not in it
+    wrong = graded["wrong"]
+    film = next(t for t in wrong["tests"] if t["name"] == "test_film")
+    assert "every layer must act on its own task" in film["output"]
+    assert "BEGIN HIDDEN TESTS" not in json.dumps(wrong) and "assert" not in json.dumps(wrong)
+
+
+@AS_ON_GRADESCOPE
+def test_gradescope_attacks_score_nothing_and_change_nothing(gradescope_hw1):
+    imitation, folder = gradescope_hw1
+    for student in GRADESCOPE_ATTACKS:
+        notebook = folder / student / f"{HW1}.ipynb"
+        results = graded_on_gradescope(imitation, notebook, student)
+        assert results["score"] == 0 and "forged" not in json.dumps(results), student
+        if student == "gs_results":
+            time.sleep(10)  # the detached writer would have struck by now
+            kept = json.loads(
+                (imitation.root / "results" / "results.json").read_text(encoding="utf-8")
+            )
+            assert kept == results
+        if student == "gs_source":
+            multihead = next(t for t in results["tests"] if t["name"] == "test_multihead")
+            shown = results["output"] + "".join(t["output"] for t in results["tests"])
+            for secret in ("reference.json", "config.json", f"grader/{HW1}.py"):
+                assert (imitation.root / "source" / secret).read_text(encoding="utf-8")[
+                    :60
+                ] not in shown
+            assert multihead["output"].count("PermissionError") == 3
+            assert "probe" not in multihead["output"] and "hidden" not in multihead["output"]
+        assert not (imitation.root / "results" / "moved").exists()
+
+
+@AS_ON_GRADESCOPE
+def test_gradescope_grades_hw2_as_mtml_autograde_does(course, hw2_scores, tmp_path):
+    archive = tmp_path / "hw2.zip"
+    gradescope.build(course, HW2, archive)
+    imitation = Imitation(archive)
+    try:
+        for student in ("solution", "blank", "wrong", "library"):
+            notebook = course / "submitted" / student / HW2 / f"{HW2}.ipynb"
+            results = graded_on_gradescope_hw2(imitation, notebook, student)
+            assert {t["name"]: t["score"] for t in results["tests"][1:]} == hw2_scores[student]
+    finally:
+        imitation.remove()
+
+
+def graded_on_gradescope_hw2(imitation, notebook, student):
+    results, seconds, _ = imitation.grade({f"{HW2}.ipynb": notebook}, f"{student}@example.edu")
+    print(f"HW2 {student}: {results['score']:g} points in {seconds:.0f} s")
+    return results
+
+
+@AS_ON_GRADESCOPE
+def test_gradescope_names_a_missing_notebook(gradescope_hw1, tmp_path):
+    imitation, _ = gradescope_hw1
+    other = tmp_path / "notes.txt"
+    other.write_text("no notebook here", encoding="utf-8")
+    results, _, _ = imitation.grade({"notes.txt": other}, "someone@example.edu")
+    assert results["score"] == 0
+    assert f"no notebook named {HW1}.ipynb in the submission (found: none)" in results["output"]
 
 
 # --- the student workbook -------------------------------------------------------------------
@@ -665,3 +876,49 @@ def test_the_korean_student_workbook(tmp_path):
     release = out / "homework" / HW2 / f"{HW2}.ipynb"
     assert "블랙박스 메타 학습" in release.read_text(encoding="utf-8")
     assert "# 여기에 코드를 쓰세요" in release.read_text(encoding="utf-8")
+
+
+# --- a re-grade after a grader is corrected (last: it changes the course's grader, then puts it
+# back) ------------------------------------------------------------------------------------------
+
+
+def test_a_regrade_moves_only_what_the_correction_changes(course, hw1_scores, capsys):
+    from nbgrader.api import Gradebook
+
+    grader = course / "graders" / f"{HW1}.py"
+    original = grader.read_text(encoding="utf-8")
+    database = f"sqlite:///{course / 'gradebook.db'}"
+    with Gradebook(database) as gradebook:  # a written answer graded by hand, with a comment
+        gradebook.find_grade("analysis", HW1, HW1, "wrong").manual_score = 4
+        gradebook.find_comment("analysis", HW1, HW1, "wrong").manual_comment = "clear"
+        gradebook.db.commit()
+    students = ["solution", "blank", "wrong"]
+    # the correction: FiLM's routing check was too strict (here: it now passes everyone)
+    grader.write_text(
+        original.replace(
+            "def film_routes(got, ref):\n", "def film_routes(got, ref):\n    return True\n"
+        ),
+        encoding="utf-8",
+    )
+    try:
+        capsys.readouterr()
+        homework.autograde(
+            course, HW1, cell_timeout=15, probe_timeout=60, students=students, regrade=True
+        )
+        printed = capsys.readouterr().out
+        assert "re-graded test_film of 3 submission(s)" in printed
+        assert "1 grade(s) moved:\n  wrong, test_film: 2 -> 3" in printed
+        with Gradebook(database) as gradebook:
+            assert gradebook.find_grade("test_film", HW1, HW1, "wrong").manual_score == 3
+            assert gradebook.find_grade("test_mmoe", HW1, HW1, "wrong").manual_score == 2
+            assert gradebook.find_grade("analysis", HW1, HW1, "wrong").manual_score == 4
+            assert gradebook.find_comment("analysis", HW1, HW1, "wrong").manual_comment == "clear"
+        graded = nbformat.read(course / "autograded" / "wrong" / HW1 / f"{HW1}.ipynb", 4)
+        film = next(c for c in graded.cells if cell_key(c) == "test_film")
+        assert sum("[graded]" in o.get("text", "") for o in film.outputs) == 1  # the new one
+        assert "[graded] 3 of 3 points" in film.outputs[-1]["text"]
+        # graded with this grader now: a second re-grade has nothing to do
+        homework.autograde(course, HW1, students=students, regrade=True)
+        assert "nothing to re-grade" in capsys.readouterr().out
+    finally:
+        grader.write_text(original, encoding="utf-8")

@@ -70,3 +70,56 @@ def test_the_untrusted_side_loads_no_notebook_tooling():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def fingerprints_after(tmp_path, change=None, reference=None):
+    """HW1's grader (a copy, changed by ``change(text)``) and its parts' fingerprints."""
+    import pathlib
+    import shutil
+
+    from mtml_lib.grading.fingerprints import part_fingerprints
+
+    graders = pathlib.Path(__file__).resolve().parents[2] / "notebooks" / "homework" / "graders"
+    folder = tmp_path / f"graders{len(list(tmp_path.iterdir()))}"
+    shutil.copytree(graders, folder, ignore=shutil.ignore_patterns("locale", "__pycache__"))
+    path = folder / "hw1_multitask.py"
+    if change:
+        path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+    parts = ("test_multihead", "test_film", "test_uncertainty", "test_experiment", "test_mmoe")
+    data = reference or {"parts": {p: {"data": [1.0]} for p in (*parts, "test_recommender")}}
+    return part_fingerprints(path, data)
+
+
+def changed(before, after):
+    return sorted(part for part in before if before[part] != after[part])
+
+
+def test_a_regrade_finds_the_parts_whose_grading_changed(tmp_path):
+    before = fingerprints_after(tmp_path)
+    assert before == fingerprints_after(tmp_path)  # the same grader: nothing to re-grade
+    # a check of part 2 corrected: part 2 alone
+    fixed = fingerprints_after(
+        tmp_path, lambda t: t.replace("gap <= 1e-6 for gap", "gap <= 1e-5 for gap")
+    )
+    assert changed(before, fixed) == ["test_film"]
+    # a helper that part 4's probe calls (its re-run of the experiment)
+    helper = fingerprints_after(
+        tmp_path,
+        lambda t: t.replace(
+            "def _rerun_experiment(ns, seed, steps):",
+            "def _rerun_experiment(ns, seed, steps):  # fixed",
+        ),
+    )
+    assert changed(before, helper) == ["test_experiment"]
+    # a part's points in CHECKS
+    points = fingerprints_after(
+        tmp_path, lambda t: t.replace("(1, output_shape),", "(2, output_shape),")
+    )
+    assert changed(before, points) == ["test_multihead"]
+    # a constant outside the functions may be read by any part: every part
+    constant = fingerprints_after(tmp_path, lambda t: t.replace("MSE_BAND = 0.3", "MSE_BAND = 0.4"))
+    assert changed(before, constant) == sorted(before)
+    # the instructor's solution, and so the reference data of one part
+    data = {"parts": {p: {"data": [1.0]} for p in before}}
+    data["parts"]["test_mmoe"] = {"data": [2.0]}
+    assert changed(before, fingerprints_after(tmp_path, reference=data)) == ["test_mmoe"]
