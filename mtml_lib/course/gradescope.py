@@ -130,7 +130,8 @@ def build(
     """Write the Gradescope autograder of ``assignment`` to ``out`` (see the module docstring).
 
     Args:
-        project: the checkout whose library and lock go in (default: the course folder's).
+        project: the checkout whose library and lock go in (default: the one around the course
+            folder, else the one this library runs from).
         student_id: where the id a submission is graded under comes from (:data:`STUDENT_IDS`).
         cell_timeout, probe_timeout: the re-grade's limits per cell and per probe, in seconds
             (twice ``mtml autograde``'s: the default container has half a CPU).
@@ -213,9 +214,13 @@ def _write_zip(out: pathlib.Path, entries: dict[str, bytes]) -> None:
 
 
 def _project_of(course: pathlib.Path) -> pathlib.Path:
-    for folder in course.parents:
+    """The checkout around the course folder, else the one this library runs from."""
+    from ..grading.sandbox import LIBRARY
+
+    for folder in [*course.parents, LIBRARY.parent]:
         if (folder / "pyproject.toml").is_file() and (folder / "mtml_lib").is_dir():
             return folder
     raise CourseError(
-        f"the course folder {course} is not inside the workbook's checkout: pass project=."
+        f"neither the course folder {course} nor this library ({LIBRARY}) is inside the "
+        "workbook's checkout, whose library and lock go into the zip: pass project=."
     )

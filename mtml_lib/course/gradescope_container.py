@@ -50,23 +50,21 @@ def results_for(
     config: dict, parts: dict, seconds: float, note: str = "", cells: dict | None = None
 ) -> dict:
     """Gradescope's results.json for the scored parts (``{part: PartScore}``): one test per
-    part, and a visible test of no points that says what was graded and which cells failed to
-    run (``cells``: the probe run's outcome of each cell), shown at once where the parts'
-    results wait for the grades to be published."""
+    part, and a visible test of no points that says what was graded and which cells a grading
+    limit stopped (``cells``: the probe run's outcome of each cell), shown at once where the
+    parts' results wait for the grades to be published."""
+    from ..grading.regrade import _limits_hit
     from ..i18n import translate as _
 
-    failed = [
-        f"{cell}: {outcome[:160]}" for cell, outcome in (cells or {}).items() if outcome != "ok"
-    ]
     summary = [note] if note else []
-    summary += [_("cells that did not run to the end:")] + failed if failed else []
+    summary += _limits_hit({"cells": cells or {}})
     tests = [
         {
             "name": _("your submission"),
             "number": "0",
             "score": 0.0,
             "max_score": 0.0,
-            "output": "\n".join(summary) or _("every cell ran"),
+            "output": "\n".join(summary) or _("graded; no cell ran into a grading limit"),
             "visibility": "visible",
         }
     ]

@@ -671,7 +671,10 @@ def gradescope_hw1(course, hw1_scores, tmp_path_factory):
     print(f"setup.sh (offline) {imitation.setup_seconds:.0f} s")
     folder = tmp_path_factory.mktemp("gradescope_submissions")
     for student, attack in GRADESCOPE_ATTACKS.items():
-        submission(course, HW1, student, folder, extra_after=attack)
+        if student == "gs_source":  # the part-1 answer, so that its probe meets the leak
+            submission(course, HW1, student, folder, {"multihead": attack})
+        else:
+            submission(course, HW1, student, folder, extra_after=attack)
     yield imitation, folder
     imitation.remove()
 
@@ -693,7 +696,7 @@ def test_gradescope_grades_hw1_as_mtml_autograde_does(course, hw1_scores, grades
         notebook = course / "submitted" / student / HW1 / f"{HW1}.ipynb"
         results = graded[student] = graded_on_gradescope(imitation, notebook, student)
         if student == "solution":
-            assert results["tests"][0]["output"] == "every cell ran"
+            assert results["tests"][0]["output"] == "graded; no cell ran into a grading limit"
         got = {test["name"]: test["score"] for test in results["tests"][1:]}
         assert got == trusted[student], student
         assert results["score"] == sum(trusted[student].values())
@@ -730,7 +733,7 @@ def test_gradescope_attacks_score_nothing_and_change_nothing(gradescope_hw1):
                 assert (imitation.root / "source" / secret).read_text(encoding="utf-8")[
                     :60
                 ] not in shown
-            assert multihead["output"].count("PermissionError") == 3
+            assert multihead["output"].count("PermissionError") == 3, multihead
             assert "probe" not in multihead["output"] and "hidden" not in multihead["output"]
         assert not (imitation.root / "results" / "moved").exists()
 
@@ -893,7 +896,7 @@ def test_a_regrade_moves_only_what_the_correction_changes(course, hw1_scores, ca
         gradebook.find_comment("analysis", HW1, HW1, "wrong").manual_comment = "clear"
         gradebook.db.commit()
     students = ["solution", "blank", "wrong"]
-    # the correction: FiLM's routing check was too strict (here: it now passes everyone)
+    # the correction: FiLM's routing check (half a point) was too strict: it now passes everyone
     grader.write_text(
         original.replace(
             "def film_routes(got, ref):\n", "def film_routes(got, ref):\n    return True\n"
@@ -907,16 +910,16 @@ def test_a_regrade_moves_only_what_the_correction_changes(course, hw1_scores, ca
         )
         printed = capsys.readouterr().out
         assert "re-graded test_film of 3 submission(s)" in printed
-        assert "1 grade(s) moved:\n  wrong, test_film: 2 -> 3" in printed
+        assert "1 grade(s) moved:\n  wrong, test_film: 2 -> 2.5" in printed
         with Gradebook(database) as gradebook:
-            assert gradebook.find_grade("test_film", HW1, HW1, "wrong").manual_score == 3
+            assert gradebook.find_grade("test_film", HW1, HW1, "wrong").manual_score == 2.5
             assert gradebook.find_grade("test_mmoe", HW1, HW1, "wrong").manual_score == 2
             assert gradebook.find_grade("analysis", HW1, HW1, "wrong").manual_score == 4
             assert gradebook.find_comment("analysis", HW1, HW1, "wrong").manual_comment == "clear"
         graded = nbformat.read(course / "autograded" / "wrong" / HW1 / f"{HW1}.ipynb", 4)
         film = next(c for c in graded.cells if cell_key(c) == "test_film")
         assert sum("[graded]" in o.get("text", "") for o in film.outputs) == 1  # the new one
-        assert "[graded] 3 of 3 points" in film.outputs[-1]["text"]
+        assert "[graded] 2.5 of 3 points" in film.outputs[-1]["text"]
         # graded with this grader now: a second re-grade has nothing to do
         homework.autograde(course, HW1, students=students, regrade=True)
         assert "nothing to re-grade" in capsys.readouterr().out
