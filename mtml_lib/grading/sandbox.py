@@ -17,10 +17,8 @@
   Their code is not there to find, whatever the spelling of the import.
 
 What it leaves behind is one stream, its standard output, written to a file the trusted side
-reads once the sandbox and all its processes are gone (:attr:`Outcome.output`).
-
-Runs where bubblewrap works (Linux with namespaces). :func:`unavailable_reason` says why not
-anywhere else; the autograder then refuses to grade unless told ``--no-sandbox``.
+reads once the sandbox and all its processes are gone (:attr:`Outcome.output`). Runs where
+bubblewrap works (Linux with namespaces); :func:`unavailable_reason` says why not elsewhere.
 """
 
 from __future__ import annotations
@@ -308,19 +306,16 @@ class Sandbox:
                 # bwrap's death takes every process of the sandbox with it
                 returncode = finish(process, stdin, self.limits.wall_seconds)
             output = out_path.read_bytes()[: self.limits.file_mb * 1024 * 1024]
-        return Outcome(output, returncode, self._stopped(returncode))
+        return Outcome(output, returncode, stopped_by(self.limits, returncode))
 
     def run_code(self, code: str, *, slot: int = 0) -> Outcome:
         """Run Python source in the sandbox (a convenience for checks and tests)."""
         return self.run("mtml_lib.grading.untrusted", ["exec"], stdin=code.encode(), slot=slot)
 
-    def _stopped(self, returncode: int | None) -> str | None:
-        return stopped_by(self.limits, returncode)
-
 
 def finish(process: subprocess.Popen, stdin: bytes, seconds: float) -> int | None:
-    """Feed ``stdin`` to ``process`` and wait for it at most ``seconds``; then kill its process
-    group, whatever happened. Its exit status, or ``None`` when it ran past the time."""
+    """``process``'s exit status once fed ``stdin`` (``None`` past ``seconds``); then its group
+    is killed."""
     try:
         process.communicate(stdin, timeout=seconds)
         return process.returncode
