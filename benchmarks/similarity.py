@@ -66,7 +66,15 @@ def main(device: str = "auto") -> dict:
     print_table(
         f"mtml similarity, {STUDENTS} simulated submissions of {ASSIGNMENT}",
         ["submissions", "pairs compared", "flagged", "seconds", "report MiB"],
-        [[STUDENTS, len(report.pairs), len(report.flagged), f"{seconds:.1f}", f"{size:.1f}"]],
+        [
+            [
+                str(STUDENTS),
+                str(len(report.pairs)),
+                str(len(report.flagged)),
+                f"{seconds:.1f}",
+                f"{size:.1f}",
+            ]
+        ],
     )
     return {"seconds": seconds, "pairs": len(report.pairs), "flagged": len(report.flagged)}
 
