@@ -44,7 +44,7 @@ def platform_commands(commands) -> None:
     grades = commands.add_parser(
         "grades", help="the grade table: the course's CSV, or Canvas's or Moodle's import file"
     )
-    grades.add_argument("--format", choices=("csv", "canvas", "moodle"), default="csv")
+    grades.add_argument("--format", choices=("csv", "course", "canvas", "moodle"), default="csv")
     grades.add_argument("--out", help="default: grades.csv, canvas.csv or moodle.csv")
     grades.add_argument(
         "--roster", help="the class roster with the students' LMS ids (README, Grades in an LMS)"
@@ -86,7 +86,9 @@ def run_platform_command(args, folder: pathlib.Path) -> None:
             if not sep or not name.strip() or not title.strip():
                 raise ValueError(f"--column must be HW=TITLE; got {item!r}.")
             columns[name.strip()] = title.strip()
-        out = args.out or {"csv": "grades.csv"}.get(args.format, f"{args.format}.csv")
+        out = args.out or {"csv": "grades.csv", "course": "grades.csv"}.get(
+            args.format, f"{args.format}.csv"
+        )
         written = course.export_grades(
             folder, out, format=args.format, roster=args.roster, columns=columns
         )

@@ -51,7 +51,7 @@ __all__ = [
     "CourseCsvExport",
 ]
 
-FORMATS = ("csv", "canvas", "moodle")
+FORMATS = ("csv", "course", "canvas", "moodle")
 #: the roster's optional columns for the LMS
 LMS_COLUMNS = ("name", "lms_id", "sis_id", "login", "email", "section")
 CANVAS_HEADER = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")

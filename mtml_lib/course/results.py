@@ -27,10 +27,17 @@ def export_grades(
 
     if format not in FORMATS:
         raise CourseError(f"format must be one of {list(FORMATS)}; got {format!r}.")
-    exporter = {"csv": "CourseCsvExport", "canvas": "CanvasExport", "moodle": "MoodleExport"}
-    name = exporter[format]
+    exporter = {
+        "csv": "nbgrader.plugins.CsvExportPlugin",  # nbgrader's own table
+        "course": "mtml_lib.course.lms.CourseCsvExport",
+        "canvas": "mtml_lib.course.lms.CanvasExport",
+        "moodle": "mtml_lib.course.lms.MoodleExport",
+    }
+    name = exporter[format].rsplit(".", 1)[1]
+    if format == "csv" and (roster is not None or columns):
+        raise CourseError("roster and columns are for --format canvas, moodle or course.")
     out = pathlib.Path(out).resolve()
-    arguments = [f"--exporter=mtml_lib.course.lms.{name}", f"--to={out}"]
+    arguments = [f"--exporter={exporter[format]}", f"--to={out}"]
     if roster is not None:
         arguments.append(f"--{name}.roster={pathlib.Path(roster).resolve()}")
     if columns:

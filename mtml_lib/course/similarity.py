@@ -22,7 +22,7 @@ side.
 
 :func:`similarity` writes ``similarity/<assignment>.html`` (the pairs ranked, the matched code
 highlighted side by side) and ``similarity/<assignment>.csv`` (each student's closest match per
-part) in the course folder; ``mtml grades --format csv`` adds each student's closest match as a
+part) in the course folder; ``mtml grades --format course`` adds each student's closest match as a
 column.
 """
 

@@ -38,7 +38,7 @@ def annotate(notebook: pathlib.Path, parts: dict) -> None:
                 nbformat.v4.new_output("stream", name="stdout", text="\n".join(lines) + "\n")
             )
             # what the feedback keeps of a cell whose hidden tests it removes
-            # (mtml_lib.course.feedback.HideHiddenTests)
+            # (mtml_lib.course.hidden_tests.HideHiddenTests)
             cell.metadata.setdefault("mtml", {})["trusted_outputs"] = 1
     notebook.chmod(0o644)  # nbgrader leaves autograded files read-only
     nbformat.write(document, notebook)

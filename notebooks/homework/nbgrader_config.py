@@ -49,7 +49,7 @@ c.Execute.extra_arguments = kernel_arguments()
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from mtml_lib.course.feedback import HideHiddenTests  # noqa: E402
+from mtml_lib.course.hidden_tests import HideHiddenTests  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
 

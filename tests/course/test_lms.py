@@ -213,7 +213,10 @@ def test_mtml_grades_writes_each_format_through_nbgrader_export(tmp_path, roster
     ]
     assert grades("--format", "moodle", "--out", "m.csv").returncode == 0
     assert rows((tmp_path / "m.csv").read_text(encoding="utf-8"))[1][3] == "kim"
-    assert grades().returncode == 0
+    assert grades().returncode == 0  # nbgrader's own table
     assert (tmp_path / "grades.csv").read_text(encoding="utf-8").startswith("assignment,")
+    assert grades("--format", "course", "--out", "course.csv").returncode == 0
+    course_rows = rows((tmp_path / "course.csv").read_text(encoding="utf-8"))
+    assert course_rows[0][-2:] == ["needs_manual_grade", "similarity"]
     bad = grades("--column", "hw1")
     assert bad.returncode == 2 and "--column must be HW=TITLE; got 'hw1'" in bad.stderr
