@@ -28,7 +28,7 @@ For instructors (in the workbook's checkout; notebooks/ and notebooks/homework b
     mtml similarity HW [--earlier DIR]
                                     which submissions share code, with each other, the library
                                     or earlier terms: an HTML report and the grade table's column
-    mtml grades [--format canvas|moodle|csv] [--roster roster.csv]
+    mtml grades [--format canvas|moodle|course|csv] [--roster roster.csv]
                                     the grade table, or the grade import file of Canvas or
                                     Moodle (students matched through the roster's LMS ids)
     mtml feedback HW                nbgrader feedback (HTML) for every graded submission

@@ -47,7 +47,7 @@ def annotate(notebook: pathlib.Path, parts: dict) -> None:
 
 def graded_with(course: pathlib.Path, assignment: str) -> pathlib.Path:
     """The file that keeps, per student, the fingerprint of the grader each part was graded
-    with (:func:`mtml_lib.grading.regrade.part_fingerprints`), for ``mtml autograde --regrade``."""
+    with (:func:`mtml_lib.grading.fingerprints.part_fingerprints`), for ``--regrade``."""
     return course / "graders" / "reference" / f"{assignment}-graded.json"
 
 
