@@ -15,11 +15,9 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-__all__ = ["HideHiddenTests", "TRUSTED_OUTPUTS"]
+from ..grading.record import TRUSTED_OUTPUTS
 
-#: the cell metadata key (under ``mtml``) holding how many of a test cell's last outputs are
-#: the trusted grade's
-TRUSTED_OUTPUTS = "trusted_outputs"
+__all__ = ["HideHiddenTests"]
 
 
 class HideHiddenTests(NbGraderPreprocessor):

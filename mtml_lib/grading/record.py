@@ -12,7 +12,11 @@ from ..i18n import language
 from ..i18n import translate as _
 from .regrade import score
 
-__all__ = ["annotate", "record", "graded_with"]
+__all__ = ["annotate", "record", "graded_with", "TRUSTED_OUTPUTS"]
+
+#: the cell metadata key (under ``mtml``) holding how many of a test cell's last outputs are the
+#: trusted grade's (the feedback keeps those: mtml_lib.course.hidden_tests)
+TRUSTED_OUTPUTS = "trusted_outputs"
 
 
 def annotate(notebook: pathlib.Path, parts: dict) -> None:
@@ -26,7 +30,7 @@ def annotate(notebook: pathlib.Path, parts: dict) -> None:
         part = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.cell_type == "code" and part in parts:
             result = parts[part]
-            earlier = int(cell.metadata.get("mtml", {}).get("trusted_outputs", 0))
+            earlier = int(cell.metadata.get("mtml", {}).get(TRUSTED_OUTPUTS, 0))
             if earlier:  # a re-grade: the earlier trusted grade gives way
                 cell.outputs = cell.outputs[: len(cell.outputs) - earlier]
             lines = [
@@ -39,7 +43,7 @@ def annotate(notebook: pathlib.Path, parts: dict) -> None:
             )
             # what the feedback keeps of a cell whose hidden tests it removes
             # (mtml_lib.course.hidden_tests.HideHiddenTests)
-            cell.metadata.setdefault("mtml", {})["trusted_outputs"] = 1
+            cell.metadata.setdefault("mtml", {})[TRUSTED_OUTPUTS] = 1
     notebook.chmod(0o644)  # nbgrader leaves autograded files read-only
     nbformat.write(document, notebook)
     notebook.chmod(0o444)

@@ -135,8 +135,6 @@ class Unprivileged:
         self.uid = check_int("uid", uid, minimum=1000, maximum=2**31 - 1000)
         self.threads = check_int("threads", threads, minimum=1)
         self.env = dict(env or {})
-        self.hide: tuple[str, ...] = ()
-        self.readonly: dict[str, str] = {}
 
     def __enter__(self) -> Unprivileged:
         if os.geteuid() != 0:
